@@ -1,0 +1,1 @@
+"""Reading notebooks: the instructor's master and the students' submissions."""

@@ -9,11 +9,12 @@ cell); its points sit on the nbgrader grade cell whose ``grade_id`` is
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import nbformat
 
@@ -25,6 +26,7 @@ SOLUTION_DELIMITERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 # What student code may use without importing it: the imports of the notebook's
 # "Packages" section that graded functions rely on.
 PREAMBLE = "import math\nimport numpy as np\nfrom copy import deepcopy\n"
+PREAMBLE_NAMES = frozenset({"math", "np", "deepcopy"})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Running untrusted student code: a locked-down child process and a plain-data wire."""

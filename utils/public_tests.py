@@ -43,6 +43,8 @@ RED = "\033[91m"
 GREEN = "\033[92m"
 RESET = "\033[0m"
 
+MAX_PROBLEMS_SHOWN = 4  # per check; the first ones are usually enough to spot the mistake
+
 # Expected values are published with 8 decimals.
 RTOL = 1e-5
 ATOL = 1e-7
@@ -82,24 +84,40 @@ def _where(error):
     return f" (line {frame.lineno}: {frame.line.strip()})" if frame.line else f" (line {frame.lineno})"
 
 
-def _invoke(name, target, args):
-    """Call ``target`` on deep copies of ``args``, turning its exceptions into readable ones."""
-    args = copy.deepcopy(args)
+def _invoke(name, target, args, copy_args=True):
+    """Call ``target`` on (deep copies of) ``args``, turning its exceptions into readable ones."""
+    if copy_args:
+        args = copy.deepcopy(args)
     try:
         return target(*args)
     except NotImplementedError:
         raise _NotImplemented from None
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 -- any error in student code becomes a message
         message = f"{name} raised {type(error).__name__}: {error}{_where(error)}"
         raise _StudentError(message) from None
+
+
+def _problems_of(check, call):
+    """Run one check; return its problems, counting an exception as one (not-implemented propagates)."""
+    try:
+        return check(call)
+    except _NotImplemented:
+        raise
+    except _StudentError as error:
+        return [str(error)]
+    except _Failed as failure:
+        return failure.args[0]
+    except Exception as error:  # noqa: BLE001 -- a result the checks did not foresee
+        return [f"Could not check what the function returned ({type(error).__name__}: {error})"]
 
 
 def _run(name, target, checks):
     """Run ``checks`` on ``target``, print the outcome, raise AssertionError if any failed.
 
-    Each check is a function ``check(call) -> list of problems`` where ``call(*args)``
-    runs the function under test on copies of ``args``.  The first check is about
-    the structure of the result (types, keys): if it fails the others are skipped.
+    Each check is a function ``check(call) -> list of problems``; ``call(*args)``
+    runs the function under test on deep copies of ``args`` (on ``args``
+    themselves with ``copy_args=False``).  The first check is about the structure
+    of the result (types, keys): if it fails, the others are skipped.
     """
     printed = set()
 
@@ -108,35 +126,26 @@ def _run(name, target, checks):
             printed.add(message)
             print(f"{RED}{message}{RESET}")
 
-    def call(*args):
-        return _invoke(name, target, args)
+    def call(*args, copy_args=True):
+        return _invoke(name, target, args, copy_args)
 
     failed = 0
-    for index, check in enumerate(checks):
-        try:
-            problems = check(call)
-        except _NotImplemented:
-            report(
-                f"{name} is not implemented yet: "
-                'replace the "raise NotImplementedError" line(s) with your code'
-            )
-            failed = len(checks)
-            break
-        except _StudentError as error:
-            problems = [str(error)]
-        except _Failed as failure:
-            problems = failure.args[0]
-        except Exception as error:  # a result the checks did not foresee
-            problems = [f"Could not check what {name} returned ({type(error).__name__}: {error})"]
-        for problem in problems:
-            report(problem)
-        if problems:
-            failed += 1
-            if index == 0 and len(checks) > 1:
-                skipped = f"{len(checks) - 1} other check" + ("s" if len(checks) > 2 else "")
-                report(f"Skipped the {skipped} of {name}: fix the problem above first")
+    try:
+        for index, check in enumerate(checks):
+            problems = _problems_of(check, call)
+            for problem in problems[:MAX_PROBLEMS_SHOWN]:
+                report(problem)
+            if len(problems) > MAX_PROBLEMS_SHOWN:
+                report(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more problems like these")
+            failed += bool(problems)
+            if problems and index == 0 and len(checks) > 1:
+                others = f"{len(checks) - 1} other check" + ("s" if len(checks) > 2 else "")
+                report(f"Skipped the {others} of {name}: fix the problem above first")
                 failed = len(checks)
                 break
+    except _NotImplemented:
+        report(f'{name} is not implemented yet: replace the "raise NotImplementedError" line(s) with your code')
+        failed = len(checks)
     if failed:
         message = f"{failed} of {len(checks)} checks failed for {name}: see the messages above"
         raise AssertionError(message) from None
@@ -157,7 +166,7 @@ def _fmt(value):
             threshold=20,
             edgeitems=3,
             max_line_width=10**6,
-            formatter={"float_kind": lambda x: np.format_float_positional(x, precision=8, trim="-")},
+            formatter={"float_kind": lambda x: np.format_float_positional(x, precision=8, trim="0")},
         )
         return re.sub(r"\[\s+", "[", re.sub(r"\s+", " ", text))
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
@@ -322,11 +331,13 @@ def _dict_checks(name, case, outputs):
             problems = []
             for key, expected in output.values.items():
                 label, got = _entry(output.name, key), result[key]
-                problems += _shape_problems(label, got, output.shapes[key])
-                if not problems:
-                    if output.first_row:
-                        label, got = f"{label}[0] (first row)", got[0]
-                    problems += _value_problems(label, got, expected)
+                wrong_shape = _shape_problems(label, got, output.shapes[key])
+                if wrong_shape:
+                    problems += wrong_shape
+                    continue
+                if output.first_row:
+                    label, got = f"{label}[0] (first row)", got[0]
+                problems += _value_problems(label, got, expected)
             return problems
 
         return values
@@ -351,11 +362,10 @@ def _leaves_parameters_alone(name, case):
 
     def check(call):
         parameters = case()
-        call(parameters)  # runs on a copy
+        call(parameters, copy_args=False)
         problems = []
-        for key, value in parameters.items():
-            copied = case()[key]
-            if not np.array_equal(value, copied):
+        for key, original in case().items():
+            if not np.array_equal(parameters[key], original):
                 problems.append(f"{name} changed {_entry('parameters', key)}: it should only read parameters")
         return problems
 
@@ -474,10 +484,12 @@ def random_mini_batches_test(target):
         for k, ((batch_X, batch_Y), first_column, labels) in enumerate(
             zip(batches, SMALL_FIRST_COLUMNS, SMALL_Y_BATCHES, strict=False)
         ):
-            if batch_X.ndim == 2 and batch_X.shape[1] > 0:
+            # Batches of the wrong shape are reported by small_shapes.
+            if batch_X.shape == (X_small.shape[0], len(labels[0])):
                 label = f"mini_batch_X[:, 0] of mini_batches[{k}]"
                 problems += _value_problems(label, batch_X[:, 0], first_column)
-            problems += _value_problems(f"mini_batch_Y of mini_batches[{k}]", batch_Y, labels, exact=True)
+            if batch_Y.shape == (1, len(labels[0])):
+                problems += _value_problems(f"mini_batch_Y of mini_batches[{k}]", batch_Y, labels, exact=True)
         return problems
 
     def large_shapes(call):
@@ -519,9 +531,9 @@ def random_mini_batches_test(target):
             ]
         problems = []
         for k, (batch_X, batch_Y) in enumerate(batches):
-            if batch_Y.shape != (1, batch_X.shape[1]) or not np.array_equal(
-                batch_Y[0], Y[0, _example_ids(batch_X, n_features)]
-            ):
+            if batch_Y.shape != (1, batch_X.shape[1]):
+                continue  # reported by large_shapes
+            if not np.array_equal(batch_Y[0], Y[0, _example_ids(batch_X, n_features)]):
                 problems.append(
                     f"mini_batch_Y of mini_batches[{k}] does not hold the labels of the examples in its "
                     "mini_batch_X: shuffle X and Y with the same permutation"

@@ -4,11 +4,12 @@ A three-layer network (LINEAR -> RELU -> LINEAR -> RELU -> LINEAR -> SIGMOID)
 trained on the two-moons data set.  Parameters live in a dict with keys
 ``W1, b1, ..., WL, bL``; gradients use the keys ``dW1, db1, ...``.  Examples
 are stored as columns: ``X`` has shape (number of features, number of examples).
+
+matplotlib and scikit-learn are imported by the functions that draw or load
+data, so that the model code alone imports nothing but numpy.
 """
 
-import matplotlib.pyplot as plt
 import numpy as np
-import sklearn.datasets
 
 
 def sigmoid(z):
@@ -116,7 +117,7 @@ def backward_propagation(X, Y, cache):
     gradients -- dict with dW1, db1, dW2, db2, dW3, db3 (and the dz/da terms)
     """
     m = X.shape[1]
-    (z1, a1, W1, b1, z2, a2, W2, b2, z3, a3, W3, b3) = cache
+    (_, a1, _, _, _, a2, W2, _, _, a3, W3, _) = cache
 
     dz3 = 1.0 / m * (a3 - Y)
     dW3 = np.dot(dz3, a2.T)
@@ -180,6 +181,8 @@ def plot_decision_boundary(model, X, y, ax=None):
     Returns:
     ax -- the Axes drawn on
     """
+    import matplotlib.pyplot as plt
+
     if ax is None:
         _, ax = plt.subplots()
     x_min, x_max = X[0, :].min() - 1, X[0, :].max() + 1
@@ -204,6 +207,9 @@ def load_dataset(plot=False):
     train_X -- features, shape (2, 300)
     train_Y -- labels (0 or 1), shape (1, 300)
     """
+    import matplotlib.pyplot as plt
+    import sklearn.datasets
+
     np.random.seed(3)
     train_X, train_Y = sklearn.datasets.make_moons(n_samples=300, noise=0.2)
     if plot:

@@ -1,0 +1,1 @@
+"""Judging student results: test cases, comparisons with feedback, and the pytest plugin."""

@@ -1,0 +1,116 @@
+"""The pytest plugin that grades: it runs the student's code for every collected case, then judges.
+
+Hidden test modules parametrise their tests over :class:`~autograder.checks.case.Case`
+objects and use two fixtures: ``student(case)`` -- the student's result for
+that case, computed in the sandbox -- and ``reference(case)`` -- the reference
+solution's result, computed here.  After collection the plugin sends every
+case to the sandbox in one batch (exercises run in parallel, each in its own
+confined process); tests then only compare plain data.  Each test's outcome
+becomes a :class:`~autograder.reports.model.CaseResult`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from autograder.checks.case import Case
+from autograder.checks.expect import CheckFailure
+from autograder.notebook.assignment import Assignment
+from autograder.reports.model import CaseResult
+from autograder.sandbox.runner import ExerciseRun, StudentError
+
+RunCases = Callable[[dict[str, list[Case]]], dict[str, ExerciseRun]]
+NOT_IMPLEMENTED = ("not implemented yet: replace the line 'raise NotImplementedError(...)' "
+                   "with your code")
+
+
+class StudentFailure(AssertionError):
+    """The student's code gave no result for a case (error, time-out, missing function, ...)."""
+
+
+class GradingPlugin:
+    """Collects cases, runs them through ``run_cases`` and records each case's outcome."""
+
+    def __init__(self, assignment: Assignment, run_cases: RunCases, problems: dict[str, str]) -> None:
+        self.assignment = assignment
+        self.problems = problems  # exercise -> why its code cannot run at all
+        self._run_cases = run_cases
+        self.runs: dict[str, ExerciseRun] = {}
+        self.results: dict[str, list[CaseResult]] = defaultdict(list)
+        self.internal_errors: list[str] = []
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        by_exercise: dict[str, list[Case]] = defaultdict(list)
+        for item in items:
+            case = _case_of(item)
+            if case.exercise not in self.problems:
+                by_exercise[case.exercise].append(case)
+        self.runs = self._run_cases(dict(by_exercise)) if by_exercise else {}
+
+    @pytest.fixture
+    def student(self) -> Callable[[Case], Any]:
+        return self.result_of
+
+    @pytest.fixture
+    def reference(self) -> Callable[[Case], Any]:
+        functions = self.assignment.reference_functions()
+
+        def call(case: Case) -> Any:
+            args, kwargs = case.fresh_args()
+            return functions[case.exercise](*args, **kwargs)
+
+        return call
+
+    def result_of(self, case: Case) -> Any:
+        """The student's value for ``case``, or StudentFailure saying why there is none."""
+        if case.exercise in self.problems:
+            raise StudentFailure(self.problems[case.exercise])
+        run = self.runs[case.exercise]
+        if run.load_error is not None:
+            raise StudentFailure("your code failed before the function could be called: "
+                                 + describe_error(run.load_error))
+        if case.id in run.errors:
+            raise StudentFailure(describe_error(run.errors[case.id]))
+        if case.id not in run.values:
+            raise StudentFailure(run.stopped or "your code gave no result for this case")
+        return run.values[case.id]
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            case = _case_of(item)
+            feedback = "" if report.passed else self._feedback(item, call)
+            self.results[case.exercise].append(
+                CaseResult(case.label, report.passed, case.weight, case.hidden, feedback))
+
+    def _feedback(self, item: pytest.Item, call: pytest.CallInfo) -> str:
+        error = call.excinfo.value if call.excinfo else None
+        if isinstance(error, (CheckFailure, StudentFailure)):
+            return str(error)
+        self.internal_errors.append(f"{item.nodeid}: {call.excinfo.typename}: {error}")
+        return f"the grader could not check this result ({call.excinfo.typename}); please tell your instructor"
+
+
+def describe_error(error: StudentError) -> str:
+    """An exception from student code, as feedback."""
+    if error.type == "NotImplementedError":
+        return NOT_IMPLEMENTED
+    if error.type == "OSError" and "[Errno 27]" in error.message:
+        return "your code printed too much output (output limit): remove print statements in loops"
+    text = f"your code raised {error.type}: {error.message}".rstrip(": ")
+    if error.where:
+        text += "\n" + "\n".join(f"    at {line}" for line in error.where)
+    return text
+
+
+def _case_of(item: pytest.Item) -> Case:
+    case = item.callspec.params.get("case") if hasattr(item, "callspec") else None
+    if not isinstance(case, Case):
+        raise pytest.UsageError(f"hidden test {item.nodeid} is not parametrised over a Case")
+    return case

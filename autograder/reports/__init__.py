@@ -1,0 +1,1 @@
+"""Grading outcomes and the forms they take: console table, Gradescope results.json."""

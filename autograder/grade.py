@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from autograder.reports.model import ExerciseResult, GradeReport
 from autograder.sandbox.runner import Call, ExerciseRun, Job, Limits, Sandbox, Snippet
 
 PREAMBLE_SNIPPET = Snippet(PREAMBLE, "<preamble>")
+AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
 class GraderError(RuntimeError):
@@ -68,10 +71,24 @@ def grade_submission(path: Path, *, assignment: Assignment | None = None, limits
 def _run_pytest(tests_dir: Path, plugin: GradingPlugin) -> None:
     args = [str(tests_dir), "-c", str(tests_dir / "pytest.ini"), "--rootdir", str(tests_dir),
             "-p", "no:terminal"]
-    with contextlib.redirect_stdout(io.StringIO()) as log:
+    with contextlib.redirect_stdout(io.StringIO()) as log, _no_plugin_autoload():
         code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderError(f"the hidden tests could not run (pytest exit code {int(code)}):\n{log.getvalue()[-3000:]}")
+
+
+@contextlib.contextmanager
+def _no_plugin_autoload() -> Iterator[None]:
+    """Keep installed pytest plugins (xdist, ...) out of grading: they cost start-up time and add nothing."""
+    previous = os.environ.get(AUTOLOAD)
+    os.environ[AUTOLOAD] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[AUTOLOAD]
+        else:
+            os.environ[AUTOLOAD] = previous
 
 
 def _exercise_result(exercise, plugin: GradingPlugin, problems: dict[str, str]) -> ExerciseResult:

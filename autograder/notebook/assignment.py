@@ -72,7 +72,8 @@ def graded_function_name(source: str) -> str | None:
 
 def load_assignment(path: Path = MASTER_NOTEBOOK) -> Assignment:
     """Read the exercises and their points from the master notebook's nbgrader metadata."""
-    nb = nbformat.read(path, as_version=4)
+    # Trusted input, validated by the test suite: skip nbformat's (slow) schema validation here.
+    nb = nbformat.convert(nbformat.reader.reads(Path(path).read_text(encoding="utf-8")), 4)
     points: dict[str, float] = {}
     graded: list[tuple[str, str]] = []
     for cell in nb.cells:

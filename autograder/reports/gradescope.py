@@ -1,0 +1,72 @@
+"""Gradescope's results.json: one test entry per case, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from autograder.reports.console import summary_table
+from autograder.reports.model import ExerciseResult, GradeReport
+
+
+def results_json(report: GradeReport) -> dict[str, Any]:
+    """The report in Gradescope's autograder results format."""
+    tests = [test for exercise in report.exercises for test in _exercise_tests(exercise)]
+    return {
+        "score": report.score,
+        "execution_time": round(report.seconds, 3),
+        "output": summary_table(report),
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def grader_failure_json(message: str) -> dict[str, Any]:
+    """What Gradescope shows when the grader itself failed (no score is given)."""
+    return {"execution_time": 0, "output": f"The autograder itself failed, so no score was given: {message}\n"
+            "Please tell your instructor.", "output_format": "text", "visibility": "visible", "tests": []}
+
+
+def _exercise_tests(exercise: ExerciseResult) -> list[dict[str, Any]]:
+    title = f"Exercise {exercise.number} - {exercise.name}"
+    printed = f"\n\nYour code printed:\n{exercise.output}" if exercise.output else ""
+    if not exercise.cases:
+        return [_test(title, f"{exercise.number}", 0.0, exercise.points, False,
+                      (exercise.problem or "no test could run") + printed, exercise.name)]
+    tests = []
+    for k, case in enumerate(exercise.cases, start=1):
+        share = exercise.points * case.weight / exercise.total_weight
+        output = case.feedback if not case.passed else "passed"
+        tests.append(_test(f"{title}: {case.label}", f"{exercise.number}.{k}", exercise.case_score(case), share,
+                           case.passed, output + (printed if k == 1 else ""), exercise.name,
+                           "hidden case" if case.hidden else "public case"))
+    return tests
+
+
+def _test(name: str, number: str, score: float, max_score: float, passed: bool, output: str,
+          *tags: str) -> dict[str, Any]:
+    return {"name": name, "number": number, "score": round(score, 4), "max_score": round(max_score, 4),
+            "status": "passed" if passed else "failed", "output": output, "output_format": "text",
+            "tags": list(tags), "visibility": "visible"}
+
+
+def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON so that readers see the old file or the whole new one, never a part."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, indent=2, allow_nan=False)
+            stream.write("\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -103,6 +103,9 @@ def describe_error(error: StudentError) -> str:
         return NOT_IMPLEMENTED
     if error.type == "OSError" and "[Errno 27]" in error.message:
         return "your code printed too much output (output limit): remove print statements in loops"
+    if error.type == "MemoryError":
+        return ("your code ran out of memory (the grader's limit): look for arrays far larger than the inputs "
+                "or a list that grows without end" + (f" ({error.message})" if error.message else ""))
     text = f"your code raised {error.type}: {error.message}".rstrip(": ")
     if error.where:
         text += "\n" + "\n".join(f"    at {line}" for line in error.where)

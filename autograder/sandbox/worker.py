@@ -36,9 +36,9 @@ import copy  # noqa: E402, F401 - loaded before the child loses read access to t
 import math  # noqa: E402, F401
 
 import numpy as np  # noqa: E402
-import numpy.fft  # noqa: E402, F401 - numpy loads these lazily; the child could not read them any more
-import numpy.linalg  # noqa: E402, F401
-import numpy.random  # noqa: E402, F401
+import numpy.fft  # noqa: E402 - numpy loads these lazily; the child could not read them any more
+import numpy.linalg  # noqa: E402
+import numpy.random  # noqa: E402
 
 NOBODY = 65534
 RESULT_FD = 3

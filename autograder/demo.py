@@ -39,8 +39,8 @@ def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000)
 def typical_mistakes(assignment: Assignment) -> dict[str, str]:
     """Complete, except for two classic slips: no bias correction in Adam, and the last mini-batch dropped."""
     answers = complete_solutions(assignment)
-    answers["update_parameters_with_adam"] = _must_replace(
-        answers["update_parameters_with_adam"], "v[\"dW\" + str(l)] / (1 - beta1 ** t)", "v[\"dW\" + str(l)]")
+    adam = _must_replace(answers["update_parameters_with_adam"], " / (1 - beta1 ** t)", "")
+    answers["update_parameters_with_adam"] = _must_replace(adam, " / (1 - beta2 ** t)", "")
     answers["random_mini_batches"] = _must_replace(
         answers["random_mini_batches"], "if m % mini_batch_size != 0:", "if False:")
     return answers

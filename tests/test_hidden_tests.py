@@ -401,14 +401,14 @@ def test_wrong_implementation_loses_points(grade, exercise, index):
     assert result.problem is None
     assert result.score < result.points - 1e-9, f"{WRONG[exercise][index].__name__} got full points"
     failed = [case for case in result.cases if not case.passed]
-    assert all(case.feedback for case in failed)
-    assert not any("NameError" in case.feedback for case in failed), "the wrong implementation's cell is incomplete"
-    assert not any(REVEALS_VALUE.search(case.feedback) for case in failed if case.hidden), \
-        [case.feedback for case in failed if case.hidden]
+    assert all(case.full_feedback for case in failed)
+    assert not any("NameError" in case.full_feedback for case in failed), "the wrong implementation's cell is incomplete"
+    assert not any(REVEALS_VALUE.search(case.full_feedback) for case in failed if case.hidden), \
+        [case.full_feedback for case in failed if case.hidden]
     fragment = NAMED_MISTAKE.get(WRONG[exercise][index].__name__)
     if fragment:
-        assert any(DIAGNOSIS in case.feedback and fragment in case.feedback for case in failed), \
-            [case.feedback for case in failed]
+        assert any(DIAGNOSIS in case.full_feedback and fragment in case.full_feedback for case in failed), \
+            [case.full_feedback for case in failed]
 
 
 # ----------------------------------------------------------------------------

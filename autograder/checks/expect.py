@@ -61,7 +61,9 @@ def returns(got: Any, want: tuple, *, names: tuple[str, ...], case: Case, hint: 
         raise CheckFailure(f"your function should return {len(want)} values ({', '.join(names)}), "
                            f"but it returned {describe(got)}", "end the function with: return " + ", ".join(names))
     for got_item, want_item, name in zip(got, want, names, strict=True):
-        same(got_item, want_item, name=name, case=case, hint=hint, misconceptions=misconceptions)
+        problem = difference(got_item, want_item, name, reveal=not case.hidden)
+        if problem is not None:
+            raise CheckFailure(problem, _diagnose(got, case, misconceptions) or hint)
 
 
 def difference(got: Any, want: Any, path: str, reveal: bool) -> str | None:
@@ -159,6 +161,8 @@ def _diagnose(got: Any, case: Case, misconceptions: tuple[Misconception, ...]) -
 
 
 def _number(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
     return f"{value:.8g}" if isinstance(value, REAL_SCALARS) and not isinstance(value, bool) else repr(value)
 
 

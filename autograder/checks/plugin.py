@@ -44,9 +44,12 @@ class GradingPlugin:
         self.internal_errors: list[str] = []
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        cases = [_case_of(item) for item in items]
+        untested = {e.name for e in self.assignment.exercises} - {case.exercise for case in cases}
+        if untested:
+            raise pytest.UsageError(f"no hidden tests for {sorted(untested)}")
         by_exercise: dict[str, list[Case]] = defaultdict(list)
-        for item in items:
-            case = _case_of(item)
+        for case in cases:
             if case.exercise not in self.problems:
                 by_exercise[case.exercise].append(case)
         self.runs = self._run_cases(dict(by_exercise)) if by_exercise else {}
@@ -85,16 +88,18 @@ class GradingPlugin:
         report = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and not report.passed):
             case = _case_of(item)
-            feedback = "" if report.passed else self._feedback(item, call)
+            feedback, hint = ("", None) if report.passed else self._feedback(item, call)
             self.results[case.exercise].append(
-                CaseResult(case.label, report.passed, case.weight, case.hidden, feedback))
+                CaseResult(case.label, report.passed, case.weight, case.hidden, feedback, hint))
 
-    def _feedback(self, item: pytest.Item, call: pytest.CallInfo) -> str:
+    def _feedback(self, item: pytest.Item, call: pytest.CallInfo) -> tuple[str, str | None]:
         error = call.excinfo.value if call.excinfo else None
-        if isinstance(error, (CheckFailure, StudentFailure)):
-            return str(error)
+        if isinstance(error, CheckFailure):
+            return error.message, error.hint
+        if isinstance(error, StudentFailure):
+            return str(error), None
         self.internal_errors.append(f"{item.nodeid}: {call.excinfo.typename}: {error}")
-        return f"the grader could not check this result ({call.excinfo.typename}); please tell your instructor"
+        return f"the grader could not check this result ({call.excinfo.typename}); please tell your instructor", None
 
 
 def describe_error(error: StudentError) -> str:

@@ -39,10 +39,14 @@ def feedback_text(report: GradeReport) -> str:
             if len(failed) > 1 and len(messages) == 1:
                 lines.append(textwrap.indent(messages.pop(), "    "))
                 failed = []
+            shown_hints: list[str] = []
             for case in failed:
                 kind = "hidden" if case.hidden else "public"
                 lines.append(f"  - {case.label} [{kind}]")
                 lines.append(textwrap.indent(case.feedback, "      "))
+                if case.hint and case.hint not in shown_hints:
+                    shown_hints.append(case.hint)
+                    lines.append(textwrap.indent(f"Hint: {case.hint}", "      "))
             blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 

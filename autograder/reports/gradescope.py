@@ -40,10 +40,9 @@ def _exercise_tests(exercise: ExerciseResult) -> list[dict[str, Any]]:
                       (exercise.problem or "no test could run") + printed, exercise.name)]
     tests = []
     for k, case in enumerate(exercise.cases, start=1):
-        share = exercise.points * case.weight / exercise.total_weight
-        output = case.feedback if not case.passed else "passed"
-        tests.append(_test(f"{title}: {case.label}", f"{exercise.number}.{k}", exercise.case_score(case), share,
-                           case.passed, output + (printed if k == 1 else ""), exercise.name,
+        output = case.full_feedback if not case.passed else "passed"
+        tests.append(_test(f"{title}: {case.label}", f"{exercise.number}.{k}", exercise.case_score(case),
+                           exercise.case_share(case), case.passed, output + (printed if k == 1 else ""), exercise.name,
                            "hidden case" if case.hidden else "public case"))
     return tests
 

@@ -13,7 +13,12 @@ class CaseResult:
     passed: bool
     weight: float = 1.0
     hidden: bool = True
-    feedback: str = ""
+    feedback: str = ""  # what is wrong
+    hint: str | None = None  # what to look at
+
+    @property
+    def full_feedback(self) -> str:
+        return self.feedback + (f"\nHint: {self.hint}" if self.hint else "")
 
 
 @dataclass
@@ -32,12 +37,17 @@ class ExerciseResult:
     def total_weight(self) -> float:
         return sum(case.weight for case in self.cases)
 
+    def case_share(self, case: CaseResult) -> float:
+        """The points one case is worth."""
+        return self.points * case.weight / self.total_weight
+
     def case_score(self, case: CaseResult) -> float:
-        return self.points * case.weight / self.total_weight if case.passed and self.total_weight else 0.0
+        return self.case_share(case) if case.passed else 0.0
 
     @property
     def score(self) -> float:
-        return sum(self.case_score(case) for case in self.cases)
+        passed_weight = sum(case.weight for case in self.cases if case.passed)
+        return self.points * passed_weight / self.total_weight if self.cases else 0.0
 
     @property
     def passed(self) -> int:

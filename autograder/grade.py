@@ -57,7 +57,7 @@ def grade_submission(path: Path, *, assignment: Assignment | None = None, limits
 
         def run_cases(cases: dict[str, list[Case]]) -> dict[str, ExerciseRun]:
             return sandbox.run([Job(name, name, snippets[name],
-                                    tuple(Call(case.id, case.args, case.kwargs) for case in group))
+                                    tuple(Call(case.id, case.args, case.kwargs, case.watch_inputs) for case in group))
                                 for name, group in cases.items()])
 
         plugin = GradingPlugin(assignment, run_cases, problems)

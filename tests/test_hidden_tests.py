@@ -37,12 +37,13 @@ DIAGNOSIS = "your result is exactly what this mistake gives: "
 # A hidden case's feedback may name shapes, dtypes and keys, never an expected number.
 REVEALS_VALUE = re.compile(r"expected\s+[-+]?[\d.\[(]")
 
-# Mistakes that only show in how the function treats its inputs (in-place changes, aliasing), not in the
-# values it returns: the grader only sees the returned values, so no hidden case can catch them.
-UNDETECTABLE = {
-    "velocity_zeroes_parameters": "zeroes the parameters in place; the returned v is right",
-    "adam_init_same_dict": "returns one dict twice; the returned values are right",
-    "adam_init_shared_arrays": "v and s share arrays; the returned values are right",
+
+# Mistakes that show in how the function treats its inputs and outputs (in-place changes, aliasing), not in
+# the values it returns: the feedback must say what happened.
+NAMED_SIDE_EFFECT = {
+    "velocity_zeroes_parameters": "changed its input parameters",
+    "adam_init_same_dict": "v and s are the same object",
+    "adam_init_shared_arrays": "are the same array",
 }
 
 # For these wrong implementations, the feedback must name the misconception (a fragment of its description
@@ -383,9 +384,7 @@ def _notebook_of(exercise: str, index: int) -> tuple[str, dict[str, str]]:
 
 
 WRONG_CASES = [
-    pytest.param(exercise, index, id=wrong.__name__,
-                 marks=[pytest.mark.xfail(strict=True, reason=UNDETECTABLE[wrong.__name__])]
-                 if wrong.__name__ in UNDETECTABLE else [])
+    pytest.param(exercise, index, id=wrong.__name__)
     for exercise, wrongs in WRONG.items() for index, wrong in enumerate(wrongs)
 ]
 
@@ -402,12 +401,15 @@ def test_wrong_implementation_loses_points(grade, exercise, index):
     assert result.score < result.points - 1e-9, f"{WRONG[exercise][index].__name__} got full points"
     failed = [case for case in result.cases if not case.passed]
     assert all(case.full_feedback for case in failed)
-    assert not any("NameError" in case.full_feedback for case in failed), "the wrong implementation's cell is incomplete"
+    assert not any("NameError" in case.full_feedback for case in failed), "the wrong implementation is incomplete"
     assert not any(REVEALS_VALUE.search(case.full_feedback) for case in failed if case.hidden), \
         [case.full_feedback for case in failed if case.hidden]
-    fragment = NAMED_MISTAKE.get(WRONG[exercise][index].__name__)
-    if fragment:
-        assert any(DIAGNOSIS in case.full_feedback and fragment in case.full_feedback for case in failed), \
+    name = WRONG[exercise][index].__name__
+    if name in NAMED_MISTAKE:
+        assert any(DIAGNOSIS in case.full_feedback and NAMED_MISTAKE[name] in case.full_feedback
+                   for case in failed), [case.full_feedback for case in failed]
+    if name in NAMED_SIDE_EFFECT:
+        assert any(NAMED_SIDE_EFFECT[name] in case.full_feedback for case in failed), \
             [case.full_feedback for case in failed]
 
 

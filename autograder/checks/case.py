@@ -12,7 +12,9 @@ class Case:
     """Arguments for one call of ``exercise``'s function, with how it counts and what it reveals.
 
     ``hidden`` cases never show their expected values in feedback; ``weight``
-    is the case's share of the exercise's points relative to its siblings.
+    is the case's share of the exercise's points relative to its siblings;
+    ``watch_inputs`` asks for the arguments back after the call, to check what
+    the function did to them.
     """
 
     exercise: str
@@ -21,6 +23,7 @@ class Case:
     kwargs: dict[str, Any] = field(default_factory=dict)
     hidden: bool = True
     weight: float = 1.0
+    watch_inputs: bool = False
 
     @property
     def id(self) -> str:

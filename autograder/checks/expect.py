@@ -66,6 +66,37 @@ def returns(got: Any, want: tuple, *, names: tuple[str, ...], case: Case, hint: 
             raise CheckFailure(problem, _diagnose(got, case, misconceptions) or hint)
 
 
+def unchanged(after: tuple, before: tuple, *, names: tuple[str, ...], case: Case,
+              hint: str = "read the inputs only: build new dicts and arrays instead of assigning into them") -> None:
+    """Fail if the function changed any of its positional arguments in place."""
+    for got, original, name in zip(after, before, names, strict=True):
+        problem = difference(got, original, name, reveal=False)
+        if problem is not None:
+            raise CheckFailure(f"your function changed its input {name}, which it should only read: now {problem}",
+                               hint)
+
+
+def separate(got: tuple, *, names: tuple[str, ...]) -> None:
+    """Fail if returned containers are one object, or share arrays: updating one would change the other."""
+    for i, first in enumerate(got):
+        for j in range(i + 1, len(got)):
+            second = got[j]
+            if first is second:
+                raise CheckFailure(f"{names[i]} and {names[j]} are the same object, so updating one changes the "
+                                   "other", f"create {names[i]} and {names[j]} as two separate dicts")
+            shared = _shared_arrays(first, second)
+            if shared:
+                raise CheckFailure(f"{names[i]}[{shared!r}] and {names[j]}[{shared!r}] are the same array, so "
+                                   "updating one changes the other", "give each entry its own np.zeros(...) array")
+
+
+def _shared_arrays(first: Any, second: Any) -> Any:
+    if type(first) is not dict or type(second) is not dict:
+        return None
+    arrays = {id(value): key for key, value in first.items() if type(value) is np.ndarray}
+    return next((arrays[id(value)] for value in second.values() if id(value) in arrays), None)
+
+
 def difference(got: Any, want: Any, path: str, reveal: bool) -> str | None:
     """The first difference between ``got`` and ``want``, in words, or None."""
     if isinstance(want, np.ndarray):

@@ -59,6 +59,16 @@ class GradingPlugin:
         return self.result_of
 
     @pytest.fixture
+    def student_inputs(self) -> Callable[[Case], tuple]:
+        """The positional arguments as the student's function left them (cases with ``watch_inputs``)."""
+
+        def inputs(case: Case) -> tuple:
+            self.result_of(case)
+            return self.runs[case.exercise].args_after[case.id]
+
+        return inputs
+
+    @pytest.fixture
     def reference(self) -> Callable[[Case], Any]:
         functions = self.assignment.reference_functions()
 

@@ -38,11 +38,12 @@ MISCONCEPTIONS = (
 
 
 def _case(label, layer_dims, seed):
-    return Case(EXERCISE, label, (network(layer_dims, seed),))
+    return Case(EXERCISE, label, (network(layer_dims, seed),), watch_inputs=True)
 
 
 CASES = [
-    Case(EXERCISE, "public case (2-layer network)", (public.initialize_adam_test_case(),), hidden=False),
+    Case(EXERCISE, "public case (2-layer network)", (public.initialize_adam_test_case(),), hidden=False,
+         watch_inputs=True),
     _case("1-layer network", [3, 4], 501),
     _case("2-layer network with non-square layers", [6, 2, 5], 502),
     _case("3-layer network (the moons model's shapes)", [2, 5, 2, 1], 503),
@@ -50,8 +51,9 @@ CASES = [
 ]
 
 
-
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_initialize_adam(case, student, reference):
+def test_initialize_adam(case, student, student_inputs, reference):
     got, want = student(case), reference(case)
     expect.returns(got, want, names=NAMES, case=case, hint=HINT, misconceptions=MISCONCEPTIONS)
+    expect.separate(got, names=NAMES)
+    expect.unchanged(student_inputs(case), case.args, names=("parameters",), case=case)

@@ -32,11 +32,12 @@ MISCONCEPTIONS = (
 
 
 def _case(label, layer_dims, seed):
-    return Case(EXERCISE, label, (network(layer_dims, seed),))
+    return Case(EXERCISE, label, (network(layer_dims, seed),), watch_inputs=True)
 
 
 CASES = [
-    Case(EXERCISE, "public case (2-layer network)", (public.initialize_velocity_test_case(),), hidden=False),
+    Case(EXERCISE, "public case (2-layer network)", (public.initialize_velocity_test_case(),), hidden=False,
+         watch_inputs=True),
     _case("1-layer network", [4, 2], 301),
     _case("2-layer network with non-square layers", [5, 7, 2], 302),
     _case("3-layer network (the moons model's shapes)", [2, 5, 2, 1], 303),
@@ -46,5 +47,6 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_initialize_velocity(case, student, reference):
+def test_initialize_velocity(case, student, student_inputs, reference):
     expect.same(student(case), reference(case), name="v", case=case, hint=HINT, misconceptions=MISCONCEPTIONS)
+    expect.unchanged(student_inputs(case), case.args, names=("parameters",), case=case)

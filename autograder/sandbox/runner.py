@@ -54,11 +54,16 @@ class Snippet:
 
 @dataclass(frozen=True)
 class Call:
-    """One call of the graded function: positional and keyword arguments (plain data)."""
+    """One call of the graded function: positional and keyword arguments (plain data).
+
+    With ``watch_inputs`` the positional arguments are sent back after the call,
+    so that what the function did to them can be checked.
+    """
 
     case_id: str
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
+    watch_inputs: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class ExerciseRun:
 
     exercise: str
     values: dict[str, Any] = field(default_factory=dict)
+    args_after: dict[str, tuple] = field(default_factory=dict)  # for calls that watch their inputs
     errors: dict[str, StudentError] = field(default_factory=dict)
     load_error: StudentError | None = None
     stopped: str | None = None  # why the run ended early, in words for the student
@@ -151,7 +157,8 @@ class Sandbox:
                 "exercise": job.exercise, "function": job.function, "scratch": str(scratch),
                 "snippets": [{"source": s.source, "filename": s.filename, "line": s.line} for s in job.snippets],
                 "cases": [{"id": call.case_id, "args": wire.encode(call.args, buffers),
-                           "kwargs": wire.encode(call.kwargs, buffers)} for call in job.calls],
+                           "kwargs": wire.encode(call.kwargs, buffers), "watch_inputs": call.watch_inputs}
+                          for call in job.calls],
             })
         try:
             wire.write_frame(self._process.stdin, {"jobs": encoded, "limits": self.limits.as_message()}, buffers)
@@ -224,6 +231,8 @@ def _apply_student_frame(run: ExerciseRun, pending: set[str], data: bytes) -> No
                 run.errors[case_id] = _student_error(message["error"])
             else:
                 run.values[case_id] = wire.decode(message.get("value"), buffers)
+                if "args_after" in message:
+                    run.args_after[case_id] = wire.decode(message["args_after"], buffers)
             pending.discard(case_id)
     except (wire.WireError, TypeError, ValueError, KeyError):
         run.stopped = "your code's process sent back something the grader could not read"

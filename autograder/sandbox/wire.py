@@ -40,11 +40,15 @@ class Opaque:
 
 
 def encode(value: Any, buffers: list[bytes]) -> Any:
-    """Turn ``value`` into a JSON-able tree; raw array bytes are appended to ``buffers``."""
-    return _encode(value, buffers, 0)
+    """Turn ``value`` into a JSON-able tree; raw array bytes are appended to ``buffers``.
+
+    A dict, list or array met a second time is sent as an alias of the first, so
+    the receiver sees shared objects (``v is s``) as shared.
+    """
+    return _encode(value, buffers, 0, {})
 
 
-def _encode(value: Any, buffers: list[bytes], depth: int) -> Any:
+def _encode(value: Any, buffers: list[bytes], depth: int, seen: dict[int, int]) -> Any:
     kind = type(value)
     if depth > MAX_DEPTH:
         return {"t": "opaque", "type": kind.__name__, "reason": "nested too deeply"}
@@ -52,10 +56,15 @@ def _encode(value: Any, buffers: list[bytes], depth: int) -> Any:
         return {"t": "py", "v": value}
     if kind is float:
         return {"t": "float", "v": repr(value)}
+    numeric = kind is np.ndarray and value.dtype.kind in NUMERIC_KINDS and value.dtype.fields is None
+    if kind in (list, dict) or numeric:
+        if id(value) in seen:
+            return {"t": "alias", "of": seen[id(value)]}
+        seen[id(value)] = len(seen)
     if kind in (list, tuple):
-        return {"t": kind.__name__, "items": [_encode(item, buffers, depth + 1) for item in value]}
+        return {"t": kind.__name__, "items": [_encode(item, buffers, depth + 1, seen) for item in value]}
     if kind is dict:
-        return {"t": "dict", "items": [[_encode(k, buffers, depth + 1), _encode(v, buffers, depth + 1)]
+        return {"t": "dict", "items": [[_encode(k, buffers, depth + 1, seen), _encode(v, buffers, depth + 1, seen)]
                                        for k, v in value.items()]}
     if kind is np.ndarray or (isinstance(value, np.generic) and kind is value.dtype.type):
         dtype = value.dtype
@@ -69,10 +78,10 @@ def _encode(value: Any, buffers: list[bytes], depth: int) -> Any:
 
 def decode(tree: Any, buffers: list[bytes]) -> Any:
     """Rebuild plain data from :func:`encode`'s output, validating every node."""
-    return _decode(tree, buffers, 0)
+    return _decode(tree, buffers, 0, [])
 
 
-def _decode(node: Any, buffers: list[bytes], depth: int) -> Any:
+def _decode(node: Any, buffers: list[bytes], depth: int, made: list[Any]) -> Any:
     if depth > MAX_DEPTH + 1 or not isinstance(node, dict):
         raise WireError("malformed value")
     tag = node.get("t")
@@ -83,22 +92,42 @@ def _decode(node: Any, buffers: list[bytes], depth: int) -> Any:
         return value
     if tag == "float":
         return float(_expect(node, "v", str))
-    if tag in ("list", "tuple"):
-        items = [_decode(item, buffers, depth + 1) for item in _expect(node, "items", list)]
-        return items if tag == "list" else tuple(items)
+    if tag == "alias":
+        index = _expect(node, "of", int)
+        if not 0 <= index < len(made):
+            raise WireError("bad alias")
+        return made[index]
+    if tag == "tuple":
+        return tuple(_decode(item, buffers, depth + 1, made) for item in _expect(node, "items", list))
+    if tag == "list":
+        items: list[Any] = []
+        made.append(items)
+        items.extend(_decode(item, buffers, depth + 1, made) for item in _expect(node, "items", list))
+        return items
     if tag == "dict":
-        pairs = _expect(node, "items", list)
-        if not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
-            raise WireError("malformed dict")
-        keys = [_decode(k, buffers, depth + 1) for k, _ in pairs]
-        if not all(type(k) in (str, int, bool, float, tuple) or k is None for k in keys):
-            raise WireError("dict key is not plain data")
-        return {k: _decode(v, buffers, depth + 1) for k, (_, v) in zip(keys, pairs, strict=True)}
+        return _decode_dict(node, buffers, depth, made)
     if tag in ("ndarray", "npscalar"):
-        return _decode_array(node, buffers, scalar=tag == "npscalar")
+        array = _decode_array(node, buffers, scalar=tag == "npscalar")
+        if tag == "ndarray":
+            made.append(array)
+        return array
     if tag == "opaque":
         return Opaque(str(_expect(node, "type", str))[:200], str(node.get("reason", "not plain data"))[:200])
     raise WireError(f"unknown tag {tag!r}")
+
+
+def _decode_dict(node: dict, buffers: list[bytes], depth: int, made: list[Any]) -> dict:
+    pairs = _expect(node, "items", list)
+    if not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
+        raise WireError("malformed dict")
+    result: dict[Any, Any] = {}
+    made.append(result)
+    for raw_key, raw_value in pairs:
+        key = _decode(raw_key, buffers, depth + 1, made)
+        if not (type(key) in (str, int, bool, float, tuple) or key is None):
+            raise WireError("dict key is not plain data")
+        result[key] = _decode(raw_value, buffers, depth + 1, made)
+    return result
 
 
 def _decode_array(node: dict, buffers: list[bytes], scalar: bool) -> Any:

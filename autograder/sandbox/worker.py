@@ -274,9 +274,11 @@ def _run_student(job: dict, buffers: list[bytes]) -> None:
                                       "seconds": time.perf_counter() - started})
             continue
         value_buffers: list[bytes] = []
-        tree = wire.encode(value, value_buffers)
-        wire.write_frame(result, {"kind": "case", "id": case["id"], "value": tree,
-                                  "seconds": time.perf_counter() - started}, value_buffers)
+        message = {"kind": "case", "id": case["id"], "value": wire.encode(value, value_buffers),
+                   "seconds": time.perf_counter() - started}
+        if case.get("watch_inputs"):
+            message["args_after"] = wire.encode(args, value_buffers)
+        wire.write_frame(result, message, value_buffers)
     wire.write_frame(result, {"kind": "done"})
 
 

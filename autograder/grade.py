@@ -18,7 +18,7 @@ import pytest
 from autograder.checks.case import Case
 from autograder.checks.plugin import GradingPlugin
 from autograder.notebook.assignment import PREAMBLE, Assignment, load_assignment
-from autograder.notebook.extract import ExtractionError, locate
+from autograder.notebook.extract import ExtractionError, FunctionFinder
 from autograder.notebook.submission import SubmissionError, read_submission
 from autograder.paths import HIDDEN_TESTS_DIR
 from autograder.reports.model import ExerciseResult, GradeReport
@@ -47,11 +47,12 @@ def grade_submission(path: Path, *, assignment: Assignment | None = None, limits
         except SubmissionError as error:
             return GradeReport(str(path), _unreadable(assignment, str(error)), str(error),
                                time.perf_counter() - started)
+        finder = FunctionFinder(cells)
         snippets: dict[str, tuple[Snippet, ...]] = {}
         problems: dict[str, str] = {}
         for exercise in assignment.exercises:
             try:
-                snippets[exercise.name] = (PREAMBLE_SNIPPET, *locate(cells, exercise.name))
+                snippets[exercise.name] = (PREAMBLE_SNIPPET, *finder.locate(exercise.name))
             except ExtractionError as error:
                 problems[exercise.name] = str(error)
 

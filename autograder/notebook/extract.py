@@ -55,25 +55,30 @@ class _Definition:
         return Snippet(source, f"<{self.cell.cell.label}>", self.first_line)
 
 
-def locate(cells: list[CodeCell], name: str) -> tuple[Snippet, ...]:
-    """The snippets that define ``name`` and what it depends on, in notebook order."""
-    parsed = [_parse(cell) for cell in cells]
-    root = _find_root(parsed, name)
-    definitions = _index_definitions(parsed)
-    needed = {id(root.node): root}
-    queue = list(_free_names(root.node))
-    seen = {name}
-    while queue:
-        wanted = queue.pop()
-        if wanted in seen or wanted in KNOWN_NAMES:
-            continue
-        seen.add(wanted)
-        found = definitions.get(wanted)
-        if found is not None and id(found.node) not in needed:
-            needed[id(found.node)] = found
-            queue.extend(_free_names(found.node))
-    ordered = sorted(needed.values(), key=lambda d: (d.cell.cell.index, d.first_line))
-    return tuple(definition.snippet() for definition in ordered)
+class FunctionFinder:
+    """A submission's code cells, parsed once, and the top-level definitions they make."""
+
+    def __init__(self, cells: list[CodeCell]) -> None:
+        self._cells = [_parse(cell) for cell in cells]
+        self._definitions = _index_definitions(self._cells)
+
+    def locate(self, name: str) -> tuple[Snippet, ...]:
+        """The snippets that define ``name`` and what it depends on, in notebook order."""
+        root = _find_root(self._cells, name)
+        needed = {id(root.node): root}
+        queue = list(_free_names(root.node))
+        seen = {name}
+        while queue:
+            wanted = queue.pop()
+            if wanted in seen or wanted in KNOWN_NAMES:
+                continue
+            seen.add(wanted)
+            found = self._definitions.get(wanted)
+            if found is not None and id(found.node) not in needed:
+                needed[id(found.node)] = found
+                queue.extend(_free_names(found.node))
+        ordered = sorted(needed.values(), key=lambda d: (d.cell.cell.index, d.first_line))
+        return tuple(definition.snippet() for definition in ordered)
 
 
 def _parse(cell: CodeCell) -> _Cell:

@@ -8,6 +8,7 @@ never the grader.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
 import shutil
@@ -116,6 +117,9 @@ class Sandbox:
             [python, "-I", str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, cwd=self._scratch, env=environment, start_new_session=True)
         self._children: set[int] = set()
+        for stream in (self._process.stdin, self._process.stdout):
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
 
     def run(self, jobs: list[Job]) -> dict[str, ExerciseRun]:
         """Run every job (in parallel, each in its own confined child); never raises for student code."""

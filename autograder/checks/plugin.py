@@ -64,7 +64,10 @@ class GradingPlugin:
 
         def inputs(case: Case) -> tuple:
             self.result_of(case)
-            return self.runs[case.exercise].args_after[case.id]
+            after = self.runs[case.exercise].args_after.get(case.id)
+            if after is None:
+                raise StudentFailure("your code's process sent back an incomplete result for this case")
+            return after
 
         return inputs
 
@@ -118,6 +121,8 @@ def describe_error(error: StudentError) -> str:
         return NOT_IMPLEMENTED
     if error.type == "OSError" and "[Errno 27]" in error.message:
         return "your code printed too much output (output limit): remove print statements in loops"
+    if error.type == "UnsendableResult":
+        return f"your function returned something the grader cannot receive ({error.message[:200]})"
     if error.type == "MemoryError":
         return ("your code ran out of memory (the grader's limit): look for arrays far larger than the inputs "
                 "or a list that grows without end" + (f" ({error.message})" if error.message else ""))

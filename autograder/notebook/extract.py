@@ -50,9 +50,22 @@ class _Definition:
         decorators = getattr(self.node, "decorator_list", [])
         return min([self.node.lineno, *(d.lineno for d in decorators)])
 
+    @property
+    def position(self) -> tuple[int, int]:
+        """Where it runs when the notebook runs top to bottom."""
+        return self.cell.cell.index, self.first_line
+
     def snippet(self) -> Snippet:
         source = "".join(self.cell.lines[self.first_line - 1:self.node.end_lineno])
         return Snippet(source, f"<{self.cell.cell.label}>", self.first_line)
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """The global names a top-level statement reads: when it runs, and later from inside its functions."""
+
+    now: frozenset[str]
+    later: frozenset[str]
 
 
 class FunctionFinder:
@@ -60,29 +73,68 @@ class FunctionFinder:
 
     def __init__(self, cells: list[CodeCell]) -> None:
         self._cells = [_parse(cell) for cell in cells]
-        self._definitions = _index_definitions(self._cells)
+        self._graded = frozenset(name for cell in cells for name in MARKER.findall(cell.source))
+        self._safety: dict[tuple[int, str], bool] = {}
+        self._definitions: dict[str, list[_Definition]] = {}
+        for cell in self._cells:
+            for node in _top_level(cell):
+                if isinstance(node, DEFINITIONS):
+                    for defined in _defined_names(node):
+                        self._definitions.setdefault(defined, []).append(_Definition(cell, node))
 
     def locate(self, name: str) -> tuple[Snippet, ...]:
         """The snippets that define ``name`` and what it depends on, in notebook order."""
         root = _find_root(self._cells, name)
         needed = {id(root.node): root}
-        queue = list(_free_names(root.node))
-        seen = {name}
+        queue = [root]
         while queue:
-            wanted = queue.pop()
-            if wanted in seen or wanted in KNOWN_NAMES:
-                continue
-            seen.add(wanted)
-            found = self._definitions.get(wanted)
-            if found is not None and id(found.node) not in needed:
-                needed[id(found.node)] = found
-                queue.extend(_free_names(found.node))
-        ordered = sorted(needed.values(), key=lambda d: (d.cell.cell.index, d.first_line))
+            definition = queue.pop()
+            for dependency in self._dependencies(definition, name):
+                if id(dependency.node) not in needed:
+                    needed[id(dependency.node)] = dependency
+                    queue.append(dependency)
+        ordered = sorted(needed.values(), key=lambda d: d.position)
         return tuple(definition.snippet() for definition in ordered)
+
+    def _dependencies(self, definition: _Definition, root: str) -> list[_Definition]:
+        """The definitions a statement needs: for names read when it runs, the last one before it (as
+        running the notebook in order gives); for names read later, inside its functions, the last one."""
+        reads = _reads(definition.node)
+        found = [self._resolve(wanted, before=definition.position) for wanted in reads.now]
+        found += [self._resolve(wanted) for wanted in reads.later - reads.now]
+        return [d for d in found if d is not None and d.node is not definition.node and self._safe(d, root)]
+
+    def _resolve(self, name: str, before: tuple[int, int] | None = None) -> _Definition | None:
+        if name in KNOWN_NAMES:
+            return None
+        candidates = self._definitions.get(name, [])
+        earlier = [d for d in candidates if before is None or d.position < before]
+        return (earlier or candidates or [None])[-1]
+
+    def _safe(self, definition: _Definition, root: str) -> bool:
+        """Whether a definition can run before any test.  An assignment that calls a graded function, or
+        builds on values from nowhere (``import *``, test-case helpers), is a use of the notebook, not a
+        definition the function needs: running it would fail or test the student's code at load."""
+        if not isinstance(definition.node, (ast.Assign, ast.AnnAssign)):
+            return True
+        key = id(definition.node), root
+        if key not in self._safety:
+            self._safety[key] = False  # a cycle of assignments is not safe either
+            reads = _reads(definition.node).now - KNOWN_NAMES
+            sources = [self._resolve(name, before=definition.position) for name in reads]
+            self._safety[key] = not (reads & (self._graded | {root})) and all(
+                source is not None and self._safe(source, root) for source in sources)
+        return self._safety[key]
 
 
 def _parse(cell: CodeCell) -> _Cell:
-    lines = [("\n" if MAGIC.match(line) else line) for line in cell.source.splitlines(keepends=True)]
+    """Parse a cell as Python; only if that fails, blank IPython magics and shell lines and try again."""
+    lines = cell.source.splitlines(keepends=True)
+    try:
+        return _Cell(cell, lines, ast.parse(cell.source), None)
+    except (SyntaxError, ValueError):
+        pass
+    lines = [("\n" if MAGIC.match(line) else line) for line in lines]
     try:
         return _Cell(cell, lines, ast.parse("".join(lines)), None)
     except (SyntaxError, ValueError) as error:  # ValueError: null bytes in the source
@@ -94,7 +146,7 @@ def _find_root(cells: list[_Cell], name: str) -> _Definition:
     marked = [c for c in cells if name in MARKER.findall(c.cell.source)]
     for group in (marked, cells):
         for cell in reversed(group):
-            for node in _top_level(cell):
+            for node in reversed(cell.tree.body if cell.tree else []):
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
                     return _Definition(cell, node)
     broken = [c for c in (*marked, *cells) if c.error and re.search(rf"\bdef\s+{name}\b", c.cell.source)]
@@ -114,17 +166,6 @@ def _top_level(cell: _Cell) -> Iterator[ast.stmt]:
     return iter(cell.tree.body) if cell.tree else iter(())
 
 
-def _index_definitions(cells: list[_Cell]) -> dict[str, _Definition]:
-    """The last top-level definition of every name, as running the notebook top to bottom leaves it."""
-    index: dict[str, _Definition] = {}
-    for cell in cells:
-        for node in _top_level(cell):
-            if isinstance(node, DEFINITIONS):
-                for defined in _defined_names(node):
-                    index[defined] = _Definition(cell, node)
-    return index
-
-
 def _defined_names(node: ast.stmt) -> Iterator[str]:
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         for alias in node.names:
@@ -141,13 +182,14 @@ def _defined_names(node: ast.stmt) -> Iterator[str]:
                     yield leaf.id
 
 
-def _free_names(node: ast.stmt) -> set[str]:
-    """Global names a top-level statement reads: at module level or from inside its functions."""
+def _reads(node: ast.stmt) -> _Reads:
+    """The global names ``node`` reads when it runs, and those its functions read when they are called."""
     table = symtable.symtable(ast.unparse(node), "<statement>", "exec")
-    names = {s.get_name() for s in table.get_symbols() if s.is_referenced() and not s.is_assigned()}
+    now = {s.get_name() for s in table.get_symbols() if s.is_referenced() and not s.is_assigned()}
+    later: set[str] = set()
     stack = list(table.get_children())
     while stack:
         child = stack.pop()
-        names.update(s.get_name() for s in child.get_symbols() if s.is_global() and s.is_referenced())
+        later.update(s.get_name() for s in child.get_symbols() if s.is_global())
         stack.extend(child.get_children())
-    return names
+    return _Reads(frozenset(now), frozenset(later))

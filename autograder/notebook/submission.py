@@ -57,12 +57,16 @@ def read_submission(path: Path) -> list[CodeCell]:
             f"{error.msg}); was the file truncated or edited by hand?") from None
     except RecursionError:
         raise SubmissionError("the submission's JSON is nested too deeply to be a notebook") from None
+    except ValueError as error:  # e.g. a number with more digits than Python converts
+        raise SubmissionError(f"the submission's JSON could not be read ({error})") from None
     return _code_cells(raw)
 
 
 def _code_cells(raw: object) -> list[CodeCell]:
     if not isinstance(raw, dict) or not ("cells" in raw or "worksheets" in raw):
         raise SubmissionError("the submission is JSON but not a Jupyter notebook (it has no cells)")
+    if "cells" in raw and "nbformat" not in raw:  # hand-made or damaged: read it as the current format
+        raw = {**raw, "nbformat": 4, "nbformat_minor": raw.get("nbformat_minor", 5)}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

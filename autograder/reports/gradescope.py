@@ -16,7 +16,7 @@ def results_json(report: GradeReport) -> dict[str, Any]:
     """The report in Gradescope's autograder results format."""
     tests = [test for exercise in report.exercises for test in _exercise_tests(exercise)]
     return {
-        "score": report.score,
+        "score": round(sum(test["score"] for test in tests), 4),  # what the student sees add up
         "execution_time": round(report.seconds, 3),
         "output": summary_table(report),
         "output_format": "text",
@@ -39,17 +39,23 @@ def _exercise_tests(exercise: ExerciseResult) -> list[dict[str, Any]]:
         return [_test(title, f"{exercise.number}", 0.0, exercise.points, False,
                       (exercise.problem or "no test could run") + printed, exercise.name)]
     tests = []
-    for k, case in enumerate(exercise.cases, start=1):
+    for k, (case, share) in enumerate(zip(exercise.cases, _rounded_shares(exercise), strict=True), start=1):
         output = case.full_feedback if not case.passed else "passed"
-        tests.append(_test(f"{title}: {case.label}", f"{exercise.number}.{k}", exercise.case_score(case),
-                           exercise.case_share(case), case.passed, output + (printed if k == 1 else ""), exercise.name,
+        tests.append(_test(f"{title}: {case.label}", f"{exercise.number}.{k}", share if case.passed else 0.0,
+                           share, case.passed, output + (printed if k == 1 else ""), exercise.name,
                            "hidden case" if case.hidden else "public case"))
     return tests
 
 
+def _rounded_shares(exercise: ExerciseResult) -> list[float]:
+    """Each case's points to 4 decimals, the last taking the remainder so that they add up to the exercise's."""
+    shares = [round(exercise.case_share(case), 4) for case in exercise.cases[:-1]]
+    return [*shares, round(exercise.points - sum(shares), 4)]
+
+
 def _test(name: str, number: str, score: float, max_score: float, passed: bool, output: str,
           *tags: str) -> dict[str, Any]:
-    return {"name": name, "number": number, "score": round(score, 4), "max_score": round(max_score, 4),
+    return {"name": name, "number": number, "score": score, "max_score": max_score,
             "status": "passed" if passed else "failed", "output": output, "output_format": "text",
             "tags": list(tags), "visibility": "visible"}
 

@@ -41,9 +41,6 @@ class ExerciseResult:
         """The points one case is worth."""
         return self.points * case.weight / self.total_weight
 
-    def case_score(self, case: CaseResult) -> float:
-        return self.case_share(case) if case.passed else 0.0
-
     @property
     def score(self) -> float:
         passed_weight = sum(case.weight for case in self.cases if case.passed)

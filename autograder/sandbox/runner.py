@@ -144,7 +144,8 @@ class Sandbox:
         self._process.wait()
         for stream in (self._process.stdin, self._process.stdout):
             if stream and not stream.closed:
-                stream.close()
+                with contextlib.suppress(OSError):  # unsent request bytes of a worker that died
+                    stream.close()
         shutil.rmtree(self._scratch, ignore_errors=True)
 
     def _batch_deadline(self, count: int) -> float:
@@ -198,7 +199,7 @@ class Sandbox:
         elif event == "ended":
             run.output = str(message.get("output", ""))
             run.seconds = float(message.get("seconds", 0.0))
-            if pending[run.exercise] and run.load_error is None:
+            if pending[run.exercise] and run.load_error is None and run.stopped is None:
                 run.stopped = describe_ending(message, self.limits)
 
 
@@ -206,8 +207,10 @@ def describe_ending(ending: dict, limits: Limits) -> str:
     """Why a child stopped before answering every case, in words for a student."""
     if ending.get("timed_out"):
         return f"your code was stopped after {limits.timeout:g} s (time limit): look for an endless loop"
-    if ending.get("overflow"):
+    if ending.get("overflow") == "bytes":
         return f"your code returned more than {limits.result_mb} MB of data"
+    if ending.get("overflow") == "frames":
+        return "your code wrote to the grader's channel itself, so its process was stopped"
     number = ending.get("signal")
     if number == signal.SIGXFSZ:
         return f"your code printed more than {limits.output_kb} KB of output"

@@ -15,6 +15,7 @@ loads it by path, outside the ``autograder`` package.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -23,6 +24,7 @@ import numpy as np
 
 MAX_DEPTH = 32
 NUMERIC_KINDS = frozenset("biufc")
+MAX_INT_BITS = 12_000  # about 3600 digits: below Python's limit for converting int to text (JSON)
 FRAME_HEAD = struct.Struct("<II")
 BUFFER_HEAD = struct.Struct("<Q")
 
@@ -52,6 +54,8 @@ def _encode(value: Any, buffers: list[bytes], depth: int, seen: dict[int, int]) 
     kind = type(value)
     if depth > MAX_DEPTH:
         return {"t": "opaque", "type": kind.__name__, "reason": "nested too deeply"}
+    if kind is int and value.bit_length() > MAX_INT_BITS:
+        return {"t": "opaque", "type": "int", "reason": "an integer too large to send back"}
     if value is None or kind in (bool, int, str):
         return {"t": "py", "v": value}
     if kind is float:
@@ -77,8 +81,16 @@ def _encode(value: Any, buffers: list[bytes], depth: int, seen: dict[int, int]) 
 
 
 def decode(tree: Any, buffers: list[bytes]) -> Any:
-    """Rebuild plain data from :func:`encode`'s output, validating every node."""
-    return _decode(tree, buffers, 0, [])
+    """Rebuild plain data from :func:`encode`'s output, validating every node.
+
+    Whatever the tree holds, the only exception is WireError.
+    """
+    try:
+        return _decode(tree, buffers, 0, [])
+    except WireError:
+        raise
+    except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as error:
+        raise WireError(f"malformed value ({type(error).__name__})") from None
 
 
 def _decode(node: Any, buffers: list[bytes], depth: int, made: list[Any]) -> Any:
@@ -144,7 +156,7 @@ def _decode_array(node: dict, buffers: list[bytes], scalar: bool) -> Any:
     if not 0 <= index < len(buffers):
         raise WireError("bad buffer index")
     data = buffers[index]
-    if len(data) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+    if len(data) != math.prod(shape) * dtype.itemsize:
         raise WireError("buffer size does not match shape and dtype")
     array = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
     return array[()] if scalar else array
@@ -157,9 +169,14 @@ def _expect(node: dict, key: str, kind: type) -> Any:
     return value
 
 
-def write_frame(stream: BinaryIO, message: dict, buffers: list[bytes] = ()) -> None:
-    """Write one frame (header JSON plus buffers) and flush."""
-    header = json.dumps(message, separators=(",", ":")).encode()
+def encode_header(message: dict) -> bytes:
+    """A frame's header as JSON bytes (raises ValueError or RecursionError for what JSON cannot hold)."""
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
+def write_frame(stream: BinaryIO, message: dict | bytes, buffers: list[bytes] = ()) -> None:
+    """Write one frame (header JSON, or already-encoded header bytes, plus buffers) and flush."""
+    header = message if isinstance(message, bytes) else encode_header(message)
     stream.write(FRAME_HEAD.pack(len(header), len(buffers)) + header)
     for buffer in buffers:
         stream.write(BUFFER_HEAD.pack(len(buffer)))
@@ -178,7 +195,7 @@ def read_frame(stream: BinaryIO, max_bytes: int) -> tuple[dict, list[bytes]] | N
         raise WireError("frame too large")
     try:
         message = json.loads(_read_exactly(stream, header_size))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # bad UTF-8 or JSON, numbers too long, nesting too deep
         raise WireError("frame header is not JSON") from error
     if not isinstance(message, dict):
         raise WireError("frame header is not an object")

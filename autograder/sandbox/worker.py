@@ -93,13 +93,14 @@ def _spawn(job: dict, buffers: list[bytes], limits: dict) -> dict:
         try:
             _confine(scratch, write_fd, limits)
             _run_student(job, buffers)
-        except BaseException:  # noqa: BLE001 - last resort, the child must not run on into the server loop
-            traceback.print_exc()
+        except BaseException as error:  # noqa: BLE001 - last resort, the child must not run on into the server loop
+            print(f"[grader] the sandbox could not finish: {type(error).__name__}", file=sys.stderr)
         finally:
             os._exit(0)
     os.close(write_fd)
     os.set_blocking(read_fd, False)
     return {"job": job, "pid": pid, "fd": read_fd, "buffer": bytearray(), "eof": False, "received": 0,
+            "frames": 0, "frame_limit": len(job["cases"]) + 2, "overflow": None,
             "deadline": time.monotonic() + limits["timeout"], "started": time.monotonic()}
 
 
@@ -120,8 +121,7 @@ def _drain(child: dict, out, limits: dict) -> None:
         return
     child["received"] += len(chunk)
     if child["received"] > limits["result_bytes"]:
-        child["overflow"] = True
-        child["deadline"] = 0.0
+        _refuse(child, "bytes")
         return
     child["buffer"] += chunk
     _relay_complete_frames(child, out)
@@ -141,8 +141,18 @@ def _relay_complete_frames(child: dict, out) -> None:
             return
         frame = bytes(data[:offset])
         del data[:offset]
+        child["frames"] += 1
+        if child["frames"] > child["frame_limit"]:  # a flood would starve the other children
+            _refuse(child, "frames")
+            return
         wire.write_frame(out, {"exercise": child["job"]["exercise"], "event": "frame", "bytes": offset},
                          [frame])
+
+
+def _refuse(child: dict, reason: str) -> None:
+    """Stop listening to a child that sends more than it was asked for; it is killed at once."""
+    child["overflow"] = reason
+    child["deadline"] = 0.0
 
 
 def _finish(child: dict, out, limits: dict) -> None:
@@ -153,7 +163,7 @@ def _finish(child: dict, out, limits: dict) -> None:
             os.kill(target, signal.SIGKILL)
     _, status = os.waitpid(child["pid"], 0)
     os.set_blocking(child["fd"], True)
-    while not child["eof"] and not child.get("overflow"):
+    while not child["eof"] and not child["overflow"]:
         _drain(child, out, limits)
     os.close(child["fd"])
     output_path = Path(child["job"]["scratch"]) / "output.txt"
@@ -165,7 +175,7 @@ def _finish(child: dict, out, limits: dict) -> None:
         output, output_size = "", 0
     ending = {
         "exercise": child["job"]["exercise"], "event": "ended",
-        "timed_out": timed_out and not child.get("overflow"), "overflow": bool(child.get("overflow")),
+        "timed_out": timed_out and not child["overflow"], "overflow": child["overflow"],
         "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "seconds": time.monotonic() - child["started"], "output": output, "output_size": output_size,
@@ -282,13 +292,23 @@ def _run_student(job: dict, buffers: list[bytes]) -> None:
             wire.write_frame(result, {"kind": "case", "id": case["id"], "error": _describe(error),
                                       "seconds": time.perf_counter() - started})
             continue
-        value_buffers: list[bytes] = []
-        message = {"kind": "case", "id": case["id"], "value": wire.encode(value, value_buffers),
-                   "seconds": time.perf_counter() - started}
+        _send_result(result, case, value, args, time.perf_counter() - started)
+    wire.write_frame(result, {"kind": "done"})
+
+
+def _send_result(result, case: dict, value, args: tuple, seconds: float) -> None:
+    """Send a case's value (and its inputs, if watched); a value that cannot be sent is the student's error."""
+    value_buffers: list[bytes] = []
+    try:
+        message = {"kind": "case", "id": case["id"], "value": wire.encode(value, value_buffers), "seconds": seconds}
         if case.get("watch_inputs"):
             message["args_after"] = wire.encode(args, value_buffers)
-        wire.write_frame(result, message, value_buffers)
-    wire.write_frame(result, {"kind": "done"})
+        header = wire.encode_header(message)
+    except BaseException as error:  # noqa: BLE001 - hostile __len__, __iter__, huge objects, ...
+        wire.write_frame(result, {"kind": "case", "id": case["id"], "seconds": seconds,
+                                  "error": {**_describe(error), "type": "UnsendableResult"}})
+        return
+    wire.write_frame(result, header, value_buffers)
 
 
 def _describe(error: BaseException) -> dict:

@@ -35,8 +35,8 @@ class Attack:
     expect: Expect
 
 
-def zero(message: str, xfail: str | None = None) -> Expect:
-    return Expect(Outcome.ZERO, message, xfail=xfail)
+def zero(message: str) -> Expect:
+    return Expect(Outcome.ZERO, message)
 
 
 def full(rule: str) -> Expect:
@@ -294,9 +294,7 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("self-containing-result", _cell("loop = []\nloop.append(loop)", result="loop"), zero(SHAPELESS)),
     Attack("huge-array-result", _cell(result="np.ones(9 * 10**6)"), zero(r"returned more than \d+ MB")),
     Attack("huge-int-result", _cell(result="10 ** 5000"),
-           zero(r"too large|could not be (sent|read)|not plain data",
-                xfail="worker.py _run_student: json.dumps of a >4300-digit int raises outside any handler; "
-                      "the student is told 'crashed (SIGKILL)' and shown the grader's own traceback")),
+           zero(r"too large|could not be (sent|read)|not plain data")),
     # --- files
     Attack("read-master-notebook", _read(MASTER_NOTEBOOK), zero(BLOCKED_OPEN)),
     Attack("read-hidden-tests", _read_hidden, zero(BLOCKED_OPEN)),

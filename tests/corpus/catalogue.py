@@ -10,8 +10,8 @@
 - ``defects``: one mistake per exercise (syntax error, NameError at definition, missing or renamed
   function, ...): only that exercise loses points.
 - ``hostile-N``: a different attack in each exercise (see :mod:`corpus.attacks`).
-- ``crash-*``, ``forged-frame-without-inputs``, ``frame-flood``: hostile results that currently bring the
-  whole grader down, or cost more than their own exercise (known bugs, xfail).
+- ``crash-*``, ``forged-frame-without-inputs``, ``frame-flood``: hostile frames and results aimed at the
+  grader itself: they cost only their own exercise, never the whole run or a neighbour.
 """
 
 from __future__ import annotations
@@ -30,39 +30,6 @@ from .model import FULL, Expect, Outcome, Variant, Workspace
 
 HOSTILE_OPTIONS = ("--timeout", "1")
 NOT_IMPLEMENTED = r"not implemented yet"
-EXTRACTION_PULLS_DEMO_CELL = (
-    "extract.py locate/_free_names: the release stub's dead `return learning_rate` names a global that the "
-    "demo cell `learning_rate = update_lr(...)` assigns, so that demo cell (and update_lr_test_case(), which "
-    "does not exist in the sandbox) is executed at load: NameError instead of 'not implemented yet'")
-MAGIC_CONTINUATION = (
-    "extract.py MAGIC/_parse: every line starting with optional spaces then % or ! is blanked, including "
-    "continuation lines of valid Python such as `    != 0):`; IPython only treats logical-line starts as magics")
-FIRST_DEF_IN_CELL = (
-    "extract.py _find_root: within the chosen cell the first `def name` is taken, but running the cell "
-    "leaves the last one")
-AUGMENTED_GLOBAL = (
-    "extract.py _free_names: `global CALLS` then `CALLS += 1` -- symtable marks an augmented assignment's "
-    "target as assigned but not referenced, so the module-level `CALLS = 0` is not pulled in: NameError")
-REIMPORT_ORDER = (
-    "extract.py _index_definitions/locate: each name resolves to its LAST definition in the notebook, even for "
-    "module-level statements that run before it; a helper constant built with `functools` gets the later "
-    "re-import, which is ordered after it: NameError at load")
-WIRE_CRASH = ("runner.py _apply_student_frame/_collect and wire.py: a hostile frame makes the wire raise "
-              "{error} (not WireError/ValueError), which escapes Sandbox.run: pytest INTERNALERROR, grading "
-              "fails for the whole submission (exit 1, no score)")
-FORGED_WITHOUT_INPUTS = (
-    "checks/plugin.py student_inputs: a case frame without 'args_after' -- forged by student code, which can read "
-    "the case id in the worker's frame and write to fd 3 -- raises KeyError in the fixture: the student reads 'the "
-    "grader could not check this result; please tell your instructor' and grader problems are logged; treat a "
-    "missing args_after as a StudentFailure (or the frame as unreadable in runner._apply_student_frame)")
-FLOOD_STARVES_NEIGHBOUR = (
-    "sandbox/worker.py main/_drain/_relay_complete_frames: the single-threaded worker relays every frame a child "
-    "writes, each parsed by the grader, before it serves other children; a child flooding its pipe with tiny "
-    "frames keeps the worker busy while the honest random_mini_batches child, running beside it, blocks on its "
-    "full pipe until its wall-clock deadline: 'stopped after 1 s (time limit)'. Kill a child that sends more "
-    "frames than its cases (+ load_error/done), and do not charge a child for time its pipe was not drained")
-HUGE_INT_JSON = ("submission.py read_submission: json.loads raises ValueError (not JSONDecodeError) for an "
-                 "integer literal over 4300 digits; it escapes as a grader failure (exit 1)")
 
 
 def catalogue(assignment: Assignment) -> list[Variant]:
@@ -99,8 +66,6 @@ def _bytes(notebook, **options):
 
 def _baseline(assignment: Assignment) -> list[Variant]:
     release_expect = {e.name: Expect(Outcome.ZERO, NOT_IMPLEMENTED) for e in assignment.exercises}
-    for name in ("update_lr", "schedule_lr_decay"):
-        release_expect[name] = Expect(Outcome.ZERO, NOT_IMPLEMENTED, xfail=EXTRACTION_PULLS_DEMO_CELL)
     return [
         Variant("reference", "every exercise solved with the master's reference (the notebook also holds "
                 "model() training calls, which must not run)", _bytes(nb.solved(assignment)),
@@ -135,7 +100,7 @@ def _structure(assignment: Assignment) -> list[Variant]:
     variants = [Variant(f"structure-{name}", text, build, every) for name, text, build in whole]
     variants.append(_structure_a(assignment))
     variants.append(_structure_b(assignment))
-    variants.append(_structure_known_bugs(assignment))
+    variants.append(_structure_valid_python(assignment))
     return variants
 
 
@@ -250,8 +215,8 @@ def _structure_b(assignment: Assignment) -> Variant:
     return Variant("structure-per-exercise-b", description, _bytes(notebook), _all(assignment, FULL))
 
 
-def _structure_known_bugs(assignment: Assignment) -> Variant:
-    """Valid notebooks that Jupyter runs correctly but the grader's extraction gets wrong (xfail)."""
+def _structure_valid_python(assignment: Assignment) -> Variant:
+    """Valid Python that Jupyter runs correctly and naive extraction gets wrong."""
     x = _exercises(assignment)
     replacements = {
         x.gd.name: src.marker(x.gd) + "\n" + textwrap.dedent(f'''
@@ -288,15 +253,15 @@ def _structure_known_bugs(assignment: Assignment) -> Variant:
     notebook = nb.insert_after(notebook, x.momentum.name, "import functools  # again, for the plots below\n",
                                offset=1)
     expect = _full_except(assignment, **{
-        x.gd.name: Expect(Outcome.FULL, xfail=REIMPORT_ORDER),
-        x.init_adam.name: Expect(Outcome.FULL, xfail=FIRST_DEF_IN_CELL),
-        x.update_lr.name: Expect(Outcome.FULL, xfail=MAGIC_CONTINUATION),
-        x.schedule.name: Expect(Outcome.FULL, xfail=AUGMENTED_GLOBAL),
+        x.gd.name: FULL,
+        x.init_adam.name: FULL,
+        x.update_lr.name: FULL,
+        x.schedule.name: FULL,
     })
     description = ("valid Python that Jupyter runs: a helper constant built with a module that a later cell "
                    "imports again; a draft and the final definition in one cell; a continuation line starting "
                    "with !=; `global CALLS` then `CALLS += 1`")
-    return Variant("structure-known-bugs", description, _bytes(notebook), expect)
+    return Variant("structure-valid-python", description, _bytes(notebook), expect)
 
 
 def _line_of(exercise: Exercise, fragment: str) -> int:
@@ -450,22 +415,22 @@ def _crashes(assignment: Assignment) -> list[Variant]:
         notebook = nb.solved(assignment, {update_lr.name: src.wrapped(update_lr, before, top=imports)})
         variants.append(Variant(f"crash-{name}", f"update_lr writes a hostile frame ({error}) to the result pipe",
                                 _bytes(notebook), _full_except(assignment, update_lr=attacked),
-                                options=HOSTILE_OPTIONS, xfail=WIRE_CRASH.format(error=error)))
+                                options=HOSTILE_OPTIONS))
     velocity = assignment.exercise("initialize_velocity")
     notebook = nb.solved(assignment, {velocity.name: forged_frame_without_inputs(velocity)})
-    blamed = Expect(Outcome.ZERO, r"(?s)\A(?!.*tell your instructor)", xfail=FORGED_WITHOUT_INPUTS)
+    blamed = Expect(Outcome.ZERO, r"(?s)\A(?!.*tell your instructor)")
     variants.append(Variant("forged-frame-without-inputs", "initialize_velocity sends its own case frames (right id, "
                             "right value) without the inputs after the call", _bytes(notebook),
                             _full_except(assignment, initialize_velocity=blamed), options=HOSTILE_OPTIONS))
     gd = assignment.exercise("update_parameters_with_gd")
     notebook = nb.solved(assignment, {gd.name: frame_flood(gd)})
-    expect = _full_except(assignment, **{gd.name: Expect(Outcome.ZERO, r"time limit"),
-                                         "random_mini_batches": Expect(Outcome.FULL, xfail=FLOOD_STARVES_NEIGHBOUR)})
+    expect = _full_except(assignment, **{gd.name: Expect(Outcome.ZERO, r"time limit|grader's channel"),
+                                         "random_mini_batches": FULL})
     variants.append(Variant("frame-flood", "update_parameters_with_gd floods the result pipe with tiny valid frames "
                             "while random_mini_batches runs beside it", _bytes(notebook), expect,
                             options=HOSTILE_OPTIONS))
     huge_int = nb.to_bytes(nb.solved(assignment)).replace(b'"nbformat": 4', b'"nbformat": 4' + b"0" * 5000, 1)
     variants.append(Variant("crash-huge-int-in-notebook", "a notebook whose JSON holds a 5000-digit integer",
                             lambda workspace: huge_int, _all(assignment, Expect(Outcome.ZERO)),
-                            output=r"could not be graded", xfail=HUGE_INT_JSON))
+                            output=r"could not be graded"))
     return variants

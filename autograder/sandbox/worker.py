@@ -33,8 +33,19 @@ import wire
 
 del sys.path[0]
 
-import copy  # noqa: E402, F401 - loaded before the child loses read access to the library
+# Modules a student may reasonably import, loaded now: the child cannot read the library any more.
+import bisect  # noqa: E402, F401
+import collections  # noqa: E402, F401
+import copy  # noqa: E402, F401
+import fractions  # noqa: E402, F401
+import functools  # noqa: E402, F401
+import heapq  # noqa: E402, F401
+import itertools  # noqa: E402, F401
 import math  # noqa: E402, F401
+import operator  # noqa: E402, F401
+import random  # noqa: E402, F401
+import statistics  # noqa: E402, F401
+import string  # noqa: E402, F401
 
 import numpy as np  # noqa: E402
 import numpy.fft  # noqa: E402 - numpy loads these lazily; the child could not read them any more

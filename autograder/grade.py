@@ -20,7 +20,7 @@ from autograder.checks.plugin import GradingPlugin
 from autograder.notebook.assignment import PREAMBLE, Assignment, load_assignment
 from autograder.notebook.extract import ExtractionError, FunctionFinder
 from autograder.notebook.submission import SubmissionError, read_submission
-from autograder.paths import HIDDEN_TESTS_DIR
+from autograder.paths import HIDDEN_TESTS_DIR, INSTRUCTOR_ONLY
 from autograder.reports.model import ExerciseResult, GradeReport
 from autograder.sandbox.runner import Call, ExerciseRun, Job, Limits, Sandbox, Snippet
 
@@ -39,7 +39,7 @@ def grade_submission(path: Path, *, assignment: Assignment | None = None, limits
                      tests_dir: Path = HIDDEN_TESTS_DIR) -> GradeReport:
     """Grade one notebook; student mistakes of any kind end up in the report, never as exceptions."""
     started = time.perf_counter()
-    sandbox = Sandbox(limits)  # its start-up overlaps with the work below
+    sandbox = Sandbox(limits, hidden=INSTRUCTOR_ONLY)  # its start-up overlaps with the work below
     try:
         assignment = assignment or load_assignment()
         try:

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from corpus import Outcome, catalogue, hostile_batches
@@ -49,19 +46,10 @@ def _exercise_params() -> list:
 
 
 @pytest.fixture(scope="session")
-def corpus_root():
-    """A folder the sandbox's unprivileged children can traverse (pytest's own tmp folders are 0700)."""
-    root = Path(tempfile.mkdtemp(prefix="optkit-corpus-"))
-    root.chmod(0o711)
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def graded(corpus_root) -> dict[str, Graded]:
+def graded(traversable_tmp) -> dict[str, Graded]:
     """Every variant graded once through the CLI, a few at a time."""
     with ThreadPoolExecutor(PARALLEL_RUNS) as pool:
-        runs = pool.map(lambda variant: grade(variant, corpus_root / variant.id), VARIANTS)
+        runs = pool.map(lambda variant: grade(variant, traversable_tmp / variant.id), VARIANTS)
         return {run.variant.id: run for run in runs}
 
 
@@ -178,9 +166,9 @@ def test_usage_errors_exit_2(args, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_results_written_into_a_new_folder_atomically(corpus_root, assignment):
+def test_results_written_into_a_new_folder_atomically(traversable_tmp, assignment):
     """--results in folders that do not exist yet: created, and only results.json is left there."""
-    workspace = prepare(corpus_root / "new-folder")
+    workspace = prepare(traversable_tmp / "new-folder")
     workspace.submission.write_bytes(b"")
     target = workspace.root / "a" / "b" / "results.json"
     process = cli("grade", str(workspace.submission), "--results", str(target), "--quiet", cwd=workspace.root,

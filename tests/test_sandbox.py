@@ -17,7 +17,6 @@ import json
 import math
 import os
 import re
-import shutil
 import signal
 import struct
 import tempfile
@@ -31,7 +30,7 @@ from corpus.run import processes_under
 from autograder.notebook.assignment import PREAMBLE
 from autograder.notebook.extract import ExtractionError, FunctionFinder
 from autograder.notebook.submission import MAX_BYTES, CodeCell, SubmissionError, read_submission
-from autograder.paths import HIDDEN_TESTS_DIR, MASTER_NOTEBOOK, RELEASE_NOTEBOOK, UTILS_DIR
+from autograder.paths import HIDDEN_TESTS_DIR, INSTRUCTOR_ONLY, MASTER_NOTEBOOK, RELEASE_NOTEBOOK, UTILS_DIR
 from autograder.sandbox import runner, wire
 from autograder.sandbox.runner import Call, Job, Limits, Sandbox, Snippet
 from autograder.sandbox.wire import MAX_DEPTH, Opaque, WireError
@@ -420,19 +419,11 @@ def _only(run: runner.ExerciseRun):
     return f"stopped: {run.stopped}"
 
 
-@pytest.fixture(scope="module")
-def sandbox_root():
-    root = Path(tempfile.mkdtemp(prefix="optkit-sandbox-tests-"))
-    root.chmod(0o711)
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
-
-
 @pytest.fixture
-def isolated_tmp(sandbox_root, monkeypatch, tmp_path_factory):
+def isolated_tmp(traversable_tmp, monkeypatch, tmp_path_factory):
     """The sandbox's scratch space under a folder of this test's own, so its processes can be found."""
     tmp_path_factory.getbasetemp()  # fixed before tempfile's folder is redirected, so tmp_path stays valid
-    folder = Path(tempfile.mkdtemp(dir=sandbox_root))
+    folder = Path(tempfile.mkdtemp(dir=traversable_tmp))
     folder.chmod(0o711)
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
     return folder
@@ -519,7 +510,7 @@ PROBES = {
 
 
 @pytest.fixture(scope="module")
-def probes(sandbox_root) -> dict[str, object]:
+def probes(traversable_tmp) -> dict[str, object]:
     """Every probe, each in its own child, all in one batch."""
     victim = Path(VICTIM)
     victim.write_text("original")
@@ -552,6 +543,15 @@ def test_child_runs_unprivileged_in_its_own_session_in_its_scratch(probes):
     assert own_session
     assert nproc == 0
     assert cwd == "identity"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the kernel-level hiding needs root (as on CI and Gradescope)")
+def test_instructor_folders_do_not_even_exist_for_student_code(isolated_tmp):
+    secrets = [MASTER_NOTEBOOK, HIDDEN_TESTS_DIR / "test_update_lr.py", Path(__file__)]
+    source = f"import os\ndef probe():\n    return [os.path.exists(p) for p in {[str(p) for p in secrets]!r}]\n"
+    runs = Sandbox(Limits(timeout=5.0), hidden=INSTRUCTOR_ONLY).run([_job("stat", source)])
+    assert _only(runs["stat"]) == [False, False, False]  # os.stat is not audited: only the kernel can say no
+    assert all(path.exists() for path in secrets)  # ... for that child only
 
 
 def test_child_sees_no_grader_environment(probes):

@@ -107,8 +107,10 @@ class Sandbox:
     overlap with the grader's own start-up.
     """
 
-    def __init__(self, limits: Limits = Limits(), python: str = sys.executable) -> None:
+    def __init__(self, limits: Limits = Limits(), python: str = sys.executable,
+                 hidden: tuple[Path, ...] = ()) -> None:
         self.limits = limits
+        self.hidden = hidden  # folders student code must not see (emptied for it where the kernel allows)
         self._scratch = Path(tempfile.mkdtemp(prefix="optkit-sandbox-"))
         os.chmod(self._scratch, 0o711)
         environment = {k: os.environ[k] for k in PASSED_ENVIRONMENT if k in os.environ}
@@ -166,7 +168,8 @@ class Sandbox:
                           for call in job.calls],
             })
         try:
-            wire.write_frame(self._process.stdin, {"jobs": encoded, "limits": self.limits.as_message()}, buffers)
+            request = {"jobs": encoded, "limits": self.limits.as_message(), "hidden": [str(p) for p in self.hidden]}
+            wire.write_frame(self._process.stdin, request, buffers)
             self._process.stdin.close()
         except BrokenPipeError:
             pass  # the worker died at start-up: every job is reported as lost

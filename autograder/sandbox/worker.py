@@ -16,6 +16,7 @@ standard library, numpy and the sibling ``wire`` module: nothing of the grader.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import linecache
 import os
@@ -53,6 +54,8 @@ import numpy.linalg  # noqa: E402
 import numpy.random  # noqa: E402
 
 NOBODY = 65534
+CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 1 << 14, 1 << 18
 PIPE_BYTES = 1 << 20
 RESULT_FD = 3
 STUDENT_FILE_PREFIX = "<cell "
@@ -75,12 +78,13 @@ def main() -> None:
     out = sys.stdout.buffer
     jobs = list(request["jobs"])
     limits = request["limits"]
+    hidden = [str(path) for path in request.get("hidden", [])]
     running: dict[int, dict] = {}
     selector = selectors.DefaultSelector()
     while jobs or running:
         while jobs and len(running) < limits["parallel"]:
             job = jobs.pop(0)
-            child = _spawn(job, buffers, limits)
+            child = _spawn(job, buffers, limits, hidden)
             running[child["fd"]] = child
             selector.register(child["fd"], selectors.EVENT_READ)
             wire.write_frame(out, {"exercise": job["exercise"], "event": "started", "pid": child["pid"]})
@@ -94,7 +98,7 @@ def main() -> None:
                 _finish(child, out, limits)
 
 
-def _spawn(job: dict, buffers: list[bytes], limits: dict) -> dict:
+def _spawn(job: dict, buffers: list[bytes], limits: dict, hidden: list[str]) -> dict:
     scratch = Path(job["scratch"])
     read_fd, write_fd = os.pipe()
     _widen_pipe(read_fd)
@@ -102,7 +106,7 @@ def _spawn(job: dict, buffers: list[bytes], limits: dict) -> dict:
     if pid == 0:  # the child: never returns
         os.close(read_fd)
         try:
-            _confine(scratch, write_fd, limits)
+            _confine(scratch, write_fd, limits, hidden)
             _run_student(job, buffers)
         except BaseException as error:  # noqa: BLE001 - last resort, the child must not run on into the server loop
             print(f"[grader] the sandbox could not finish: {type(error).__name__}", file=sys.stderr)
@@ -197,9 +201,11 @@ def _finish(child: dict, out, limits: dict) -> None:
 # --------------------------------------------------------------------------- the child
 
 
-def _confine(scratch: Path, write_fd: int, limits: dict) -> None:
+def _confine(scratch: Path, write_fd: int, limits: dict, hidden: list[str]) -> None:
     """Cut the child off from everything but its scratch directory, before student code runs."""
     os.setsid()
+    if os.geteuid() == 0:
+        _isolate(hidden, scratch)
     os.dup2(write_fd, RESULT_FD)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -223,6 +229,20 @@ def _confine(scratch: Path, write_fd: int, limits: dict) -> None:
     sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as the child
     sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
     _install_audit_hook(scratch)
+
+
+def _isolate(hidden: list[str], scratch: Path) -> None:
+    """As root, enforce in the kernel what the audit hook also refuses: no network at all, and the
+    instructor's folders (hidden tests, master notebook) replaced by empty read-only ones for this process.
+    Where namespaces are not permitted this does nothing and the audit hook stands alone."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
+        return
+    libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)  # keep the mounts below to this process
+    for path in hidden:
+        if os.path.isdir(path) and not str(scratch).startswith(os.path.join(path, "")):
+            libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                       b"size=4k,mode=0555")
 
 
 def _current_address_space() -> int:

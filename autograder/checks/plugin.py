@@ -24,8 +24,7 @@ from autograder.reports.model import CaseResult
 from autograder.sandbox.runner import ExerciseRun, StudentError
 
 RunCases = Callable[[dict[str, list[Case]]], dict[str, ExerciseRun]]
-NOT_IMPLEMENTED = ("not implemented yet: replace the line 'raise NotImplementedError(...)' "
-                   "with your code")
+NOT_IMPLEMENTED = 'not implemented yet: replace the "raise NotImplementedError" line(s) with your code'
 
 
 class StudentFailure(AssertionError):

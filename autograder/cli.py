@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILURE = 0, 1  # wrong usage exits 2, as argparse does
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,16 +12,14 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.notebook.assignment import Assignment, Exercise, graded_function_name
+from autograder.notebook.assignment import SOLUTION_DELIMITERS, Assignment, Exercise, graded_function_name
 from autograder.paths import RELEASE_NOTEBOOK
-
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
 def solution_source(exercise: Exercise) -> str:
     """The master's graded cell as a student's finished answer (markers removed)."""
     lines = exercise.reference_source.splitlines()
-    return "\n".join(line for line in lines if line.strip() not in SOLUTION_MARKERS)
+    return "\n".join(line for line in lines if line.strip() not in SOLUTION_DELIMITERS)
 
 
 def build_submission(replacements: dict[str, str], release: Path = RELEASE_NOTEBOOK) -> nbformat.NotebookNode:

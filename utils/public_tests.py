@@ -49,8 +49,6 @@ MAX_PROBLEMS_SHOWN = 4  # per check; the first ones are usually enough to spot t
 RTOL = 1e-5
 ATOL = 1e-7
 
-PARAMETER_KEYS = ("W1", "b1", "W2", "b2")
-GRADIENT_KEYS = ("dW1", "db1", "dW2", "db2")
 RECIPE_A_SHAPES = {"W1": (2, 3), "b1": (2, 1), "W2": (3, 2), "b2": (3, 1)}
 
 

@@ -22,6 +22,7 @@ from autograder.paths import MASTER_NOTEBOOK
 
 MARKER = re.compile(r"^\s*#\s*GRADED FUNCTION\s*:\s*([A-Za-z_]\w*)\s*$", re.MULTILINE)
 SOLUTION_DELIMITERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+TEST_CELL_SUFFIX = "_test"  # the grade_id of an exercise's public test cell is its name plus this
 
 # What student code may use without importing it: the imports of the notebook's
 # "Packages" section that graded functions rely on.
@@ -37,10 +38,6 @@ class Exercise:
     name: str
     points: float
     reference_source: str  # the master's graded cell, solution included
-
-    @property
-    def test_grade_id(self) -> str:
-        return f"{self.name}_test"
 
 
 @dataclass(frozen=True)
@@ -86,7 +83,7 @@ def load_assignment(path: Path = MASTER_NOTEBOOK) -> Assignment:
                 graded.append((name, cell.source))
     exercises = []
     for number, (name, source) in enumerate(graded, start=1):
-        grade_id = f"{name}_test"
+        grade_id = name + TEST_CELL_SUFFIX
         if grade_id not in points:
             raise ValueError(f"{path}: graded function {name!r} has no grade cell {grade_id!r}")
         exercises.append(Exercise(number, name, points[grade_id], source))

@@ -1,8 +1,9 @@
-"""Command line: ``python -m autograder {release,grade,demo}`` (also installed as ``optkit``).
+"""Command line of the autograded assignment kit: python -m autograder COMMAND (also installed as optkit).
 
-Exit codes: 0 the command did its job (a graded submission exits 0 whatever its
-score); 1 the tool itself could not do its job (broken kit, nbgrader failure,
-release out of date with ``--check``); 2 wrong usage.
+exit codes:
+  0  the command did its job (a graded submission exits 0 whatever its score)
+  1  the tool itself could not do its job (broken kit, nbgrader failure, release out of date with --check)
+  2  wrong usage (unknown option, a submission path that does not exist, an unknown assignment or course)
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILURE = 0, 1  # wrong usage exits 2, as argparse does
+from autograder import __version__
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2  # wrong usage exits 2, as argparse does
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,26 +24,60 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0],
+                                     epilog=__doc__.split("\n\n")[1], formatter_class=_Formatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    release = commands.add_parser("release", help="regenerate release/ from the master notebook with nbgrader")
+    release = _command(commands, "release", "regenerate release/NAME/ from the master notebook with nbgrader")
     release.add_argument("--check", action="store_true",
                          help="only report whether the committed release matches a fresh regeneration")
+    _add_assignment(release)
     release.set_defaults(command=_release)
 
-    grade = commands.add_parser("grade", help="grade one submitted notebook")
+    grade = _command(commands, "grade", "grade one submitted notebook")
     grade.add_argument("submission", type=Path, help="the student's .ipynb file")
     grade.add_argument("--results", type=Path, help="write Gradescope's results.json here (atomically)")
     _add_limits(grade)
     grade.add_argument("--quiet", action="store_true", help="print the score table only, no feedback")
+    _add_assignment(grade)
     grade.set_defaults(command=_grade)
 
-    demo = commands.add_parser("demo", help="regenerate the release and grade sample submissions end to end")
+    gradescope = _command(commands, "gradescope", "build the Gradescope autograder package (a zip to upload)")
+    gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"),
+                            help="where to write the zip (default %(default)s)")
+    _add_assignment(gradescope)
+    gradescope.set_defaults(command=_gradescope)
+
+    demo = _command(commands, "demo", "regenerate the release and grade sample submissions end to end")
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for samples and results")
     _add_limits(demo, timeout=2.0)
     demo.set_defaults(command=_demo)
     return parser
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the exit-code table's line breaks."""
+
+
+def _command(commands: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=text, description=text, epilog=__doc__.split("\n\n")[1],
+                               formatter_class=_Formatter)
+
+
+def _add_assignment(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assignment", metavar="NAME",
+                        help="the assignment (a folder of the course's source/; default: the only one there)")
+    parser.add_argument("--course", type=Path, metavar="DIR",
+                        help="the course folder holding source/, utils/, hidden_tests/, release/ "
+                             "(default: $OPTKIT_COURSE, else the course installed with the kit)")
+
+
+def _assignment_files(args: argparse.Namespace):
+    """The assignment named on the command line; CourseError (a usage error) if there is none such."""
+    from autograder.course import resolve
+
+    return resolve(args.assignment, args.course)
 
 
 def _add_limits(parser: argparse.ArgumentParser, timeout: float = 5.0) -> None:
@@ -49,31 +86,48 @@ def _add_limits(parser: argparse.ArgumentParser, timeout: float = 5.0) -> None:
 
 
 def _release(args: argparse.Namespace) -> int:
+    from autograder.course import CourseError
     from autograder.release import ReleaseError, check_release, generate_release
 
     try:
+        files = _assignment_files(args)
+        folders = (files.source_dir, files.utils_dir, files.release_dir)
         if args.check:
-            differences = check_release()
+            differences = check_release(*folders)
             for line in differences:
                 print(f"  {line}")
             print("release is up to date" if not differences else
-                  "release/ is out of date: run `python -m autograder release`")
+                  f"{files.release_dir} is out of date: run `python -m autograder release`")
             return EXIT_FAILURE if differences else EXIT_OK
-        print(f"release regenerated in {generate_release()}")
+        print(f"release regenerated in {generate_release(*folders)}")
         return EXIT_OK
+    except CourseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except ReleaseError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
 
 
 def _grade(args: argparse.Namespace) -> int:
+    from autograder.course import CourseError
     from autograder.grade import grade_submission
     from autograder.reports.console import feedback_text, summary_table
     from autograder.reports.gradescope import grader_failure_json, results_json, write_json_atomically
     from autograder.sandbox.runner import Limits
 
     try:
-        report = grade_submission(args.submission, limits=Limits(timeout=args.timeout, memory_mb=args.memory_mb))
+        files = _assignment_files(args)
+        if not args.submission.exists():
+            raise CourseError(f"{args.submission} does not exist (nothing was graded)")
+    except CourseError as error:  # the instructor's mistake, not a student's zero
+        print(f"error: {error}", file=sys.stderr)
+        if args.results:
+            write_json_atomically(args.results, grader_failure_json(str(error)))
+        return EXIT_USAGE
+    try:
+        report = grade_submission(args.submission, files=files,
+                                  limits=Limits(timeout=args.timeout, memory_mb=args.memory_mb))
     except Exception as error:  # noqa: BLE001 - the grader failed: say so, in results.json too
         print(f"error: the grader could not run: {type(error).__name__}: {error}", file=sys.stderr)
         if args.results:
@@ -102,3 +156,19 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    from autograder.course import CourseError
+    from autograder.gradescope.build import BuildError, build_package
+
+    try:
+        files = _assignment_files(args)
+        print(f"Gradescope autograder for {files.name} written to {build_package(files, args.out)}")
+    except CourseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK

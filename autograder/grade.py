@@ -16,15 +16,17 @@ from pathlib import Path
 import pytest
 
 from autograder.checks.case import Case
+from autograder.checks.imports import importable
 from autograder.checks.plugin import GradingPlugin
-from autograder.notebook.assignment import PREAMBLE, Assignment, load_assignment
+from autograder.course import AssignmentFiles, default_files
+from autograder.notebook.assignment import Assignment, load_assignment
 from autograder.notebook.extract import ExtractionError, FunctionFinder
 from autograder.notebook.submission import SubmissionError, read_submission
-from autograder.paths import HIDDEN_TESTS_DIR, INSTRUCTOR_ONLY
+from autograder.notebook.version_check import file_problem, mismatch
 from autograder.reports.model import ExerciseResult, GradeReport
 from autograder.sandbox.runner import Call, ExerciseRun, Job, Limits, Sandbox, Snippet
 
-PREAMBLE_SNIPPET = Snippet(PREAMBLE, "<preamble>")
+PYTEST_INI = Path(__file__).resolve().parent / "checks" / "pytest.ini"
 AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
@@ -36,23 +38,29 @@ DEFAULT_LIMITS = Limits()
 
 
 def grade_submission(path: Path, *, assignment: Assignment | None = None, limits: Limits = DEFAULT_LIMITS,
-                     tests_dir: Path = HIDDEN_TESTS_DIR) -> GradeReport:
-    """Grade one notebook; student mistakes of any kind end up in the report, never as exceptions."""
+                     tests_dir: Path | None = None, files: AssignmentFiles | None = None) -> GradeReport:
+    """Grade one notebook against ``files`` (default: the kit's default assignment); student mistakes of
+    any kind end up in the report, never as exceptions."""
     started = time.perf_counter()
-    sandbox = Sandbox(limits, hidden=INSTRUCTOR_ONLY)  # its start-up overlaps with the work below
+    files = files or default_files()
+    sandbox = Sandbox(limits, hidden=files.instructor_only)  # its start-up overlaps with the work below
     try:
-        assignment = assignment or load_assignment()
+        assignment = assignment or load_assignment(files.master)
         try:
             cells = read_submission(Path(path))
+            wrong_file = file_problem(path, assignment) or mismatch(cells, assignment)
         except SubmissionError as error:
-            return GradeReport(str(path), _unreadable(assignment, str(error)), str(error),
+            wrong_file = file_problem(path, assignment) or str(error)
+        if wrong_file:
+            return GradeReport(str(path), _unreadable(assignment, wrong_file), wrong_file,
                                time.perf_counter() - started)
-        finder = FunctionFinder(cells)
+        finder = FunctionFinder(cells, assignment.preamble_names)
+        preamble = Snippet(assignment.preamble, "<preamble>")
         snippets: dict[str, tuple[Snippet, ...]] = {}
         problems: dict[str, str] = {}
         for exercise in assignment.exercises:
             try:
-                snippets[exercise.name] = (PREAMBLE_SNIPPET, *finder.locate(exercise.name))
+                snippets[exercise.name] = (preamble, *finder.locate(exercise.name))
             except ExtractionError as error:
                 problems[exercise.name] = str(error)
 
@@ -62,7 +70,8 @@ def grade_submission(path: Path, *, assignment: Assignment | None = None, limits
                                 for name, group in cases.items()])
 
         plugin = GradingPlugin(assignment, run_cases, problems)
-        _run_pytest(tests_dir, plugin)
+        with importable(tests_dir or files.hidden_tests, files.utils_dir):
+            _run_pytest(tests_dir or files.hidden_tests, plugin)
         exercises = [_exercise_result(exercise, plugin, problems) for exercise in assignment.exercises]
         return GradeReport(str(path), exercises, None, time.perf_counter() - started, plugin.internal_errors)
     finally:
@@ -70,7 +79,7 @@ def grade_submission(path: Path, *, assignment: Assignment | None = None, limits
 
 
 def _run_pytest(tests_dir: Path, plugin: GradingPlugin) -> None:
-    args = [str(tests_dir), "-c", str(tests_dir / "pytest.ini"), "--rootdir", str(tests_dir),
+    args = [str(tests_dir), "-c", str(PYTEST_INI), "--rootdir", str(tests_dir),
             "-p", "no:terminal"]
     with contextlib.redirect_stdout(io.StringIO()) as log, _no_plugin_autoload():
         code = pytest.main(args, plugins=[plugin])

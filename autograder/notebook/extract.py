@@ -18,13 +18,13 @@ import symtable
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from autograder.notebook.assignment import MARKER, PREAMBLE_NAMES
+from autograder.notebook.assignment import MARKER
 from autograder.notebook.submission import CodeCell
 from autograder.sandbox.runner import Snippet
 
 DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                ast.Assign, ast.AnnAssign)
-KNOWN_NAMES = frozenset(dir(builtins)) | PREAMBLE_NAMES
+BUILTIN_NAMES = frozenset(dir(builtins))
 MAGIC = re.compile(r"^\s*[%!]")
 
 
@@ -71,7 +71,8 @@ class _Reads:
 class FunctionFinder:
     """A submission's code cells, parsed once, and the top-level definitions they make."""
 
-    def __init__(self, cells: list[CodeCell]) -> None:
+    def __init__(self, cells: list[CodeCell], preamble_names: frozenset[str] = frozenset()) -> None:
+        self._known = BUILTIN_NAMES | preamble_names  # names that need no definition from the notebook
         self._cells = [_parse(cell) for cell in cells]
         self._graded = frozenset(name for cell in cells for name in MARKER.findall(cell.source))
         self._safety: dict[tuple[int, str], bool] = {}
@@ -105,7 +106,7 @@ class FunctionFinder:
         return [d for d in found if d is not None and d.node is not definition.node and self._safe(d, root)]
 
     def _resolve(self, name: str, before: tuple[int, int] | None = None) -> _Definition | None:
-        if name in KNOWN_NAMES:
+        if name in self._known:
             return None
         candidates = self._definitions.get(name, [])
         earlier = [d for d in candidates if before is None or d.position < before]
@@ -120,7 +121,7 @@ class FunctionFinder:
         key = id(definition.node), root
         if key not in self._safety:
             self._safety[key] = False  # a cycle of assignments is not safe either
-            reads = _reads(definition.node).now - KNOWN_NAMES
+            reads = _reads(definition.node).now - self._known
             sources = [self._resolve(name, before=definition.position) for name in reads]
             self._safety[key] = not (reads & (self._graded | {root})) and all(
                 source is not None and self._safe(source, root) for source in sources)

@@ -71,6 +71,7 @@ def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
             stream.write("\n")
             stream.flush()
             os.fsync(stream.fileno())
+            os.fchmod(stream.fileno(), 0o644)  # mkstemp makes it 0600; Gradescope and graders' groups read it
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

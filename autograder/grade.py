@@ -79,8 +79,8 @@ def grade_submission(path: Path, *, assignment: Assignment | None = None, limits
 
 
 def _run_pytest(tests_dir: Path, plugin: GradingPlugin) -> None:
-    args = [str(tests_dir), "-c", str(PYTEST_INI), "--rootdir", str(tests_dir),
-            "-p", "no:terminal"]
+    args = [str(tests_dir), "-c", str(PYTEST_INI), "--rootdir", str(tests_dir), "--confcutdir", str(tests_dir),
+            "-p", "no:terminal"]  # confcutdir: no conftest.py of the folders above the hidden tests
     with contextlib.redirect_stdout(io.StringIO()) as log, _no_plugin_autoload():
         code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):

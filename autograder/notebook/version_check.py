@@ -49,9 +49,9 @@ def mismatch(cells: list[CodeCell], assignment: Assignment) -> str | None:
     unknown = sorted(marked - set(expected))
     notebook = assignment.notebook_name or "the assignment's notebook"
     if not present:
-        found = f" (its graded functions are {', '.join(unknown)})" if unknown else ""
-        return (f"this notebook is not the one of this assignment{found}: none of its graded functions "
-                f"({', '.join(expected)}) is in it. Submit {notebook}.")
+        found = f"it has the graded functions {', '.join(unknown)}, " if unknown else ""
+        return (f"this notebook is not this assignment's: {found}none of {', '.join(expected)}. "
+                f"Submit {notebook}.")
     if len(missing) >= 2 or (missing and unknown):
         numbers = ", ".join(f"{expected.index(name) + 1} ({name})" for name in missing)
         extra = f"; it has graded functions the current version does not: {', '.join(unknown)}" if unknown else ""

@@ -71,3 +71,8 @@ def check_isolation_field(results: dict[str, Any]) -> None:
     isolation = results.get("extra_data", {}).get("isolation")
     if isolation is not None:
         assert isinstance(isolation, (str, dict)) and isolation
+
+
+def shown_text(results: dict[str, Any]) -> str:
+    """Everything results.json shows: the top output and every test's name and output."""
+    return "\n".join([results.get("output", ""), *(f"{t['name']}\n{t.get('output', '')}" for t in results["tests"])])

@@ -7,7 +7,7 @@ data) and, per submission, its run_autograder, then reads results.json.
 
 from __future__ import annotations
 
-import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from gradescope_replay import check_isolation_field, install, new_root, submit
+from gradescope_replay import check_isolation_field, install, new_root, shown_text, submit
 
 from autograder.course import default_files
 from autograder.samples import build_submission, complete_solutions
@@ -40,7 +40,8 @@ def package(tmp_path_factory) -> Path:
 def root(package) -> Path:
     root = new_root()
     install(package, root)
-    return root
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_package_holds_scripts_wheel_pins_and_grading_data(package, assignment):
@@ -114,7 +115,7 @@ def test_hostile_submission_reads_no_hidden_test_and_loses_only_its_exercises(ro
     results = submit(root, {"Optimization_methods.ipynb": _bytes(build_submission(answers))})
     lost = assignment.exercise("update_lr").points + assignment.exercise("schedule_lr_decay").points
     assert results["score"] == pytest.approx(assignment.total_points - lost)
-    assert HIDDEN_SECRET_LINE not in json.dumps(results)
+    assert HIDDEN_SECRET_LINE not in shown_text(results) and "PermissionError" in shown_text(results)
     check_isolation_field(results)
 
 

@@ -1,4 +1,4 @@
-"""Tests of the hidden tests (autograder/hidden_tests): each one passes what is right and fails what is not.
+"""Tests of the hidden tests (hidden_tests/optimization_methods): each one passes what is right and fails what is not.
 
 Notebooks are built from the master notebook by replacing graded cells, then
 graded for real with :func:`autograder.grade.grade_submission` (sandbox
@@ -20,14 +20,15 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+import testCases as public  # the helper module, on sys.path (conftest.py)
 import wrong_implementations
 from wrong_implementations import WRONG
 
 from autograder.checks import expect
 from autograder.checks.case import Case
-from autograder.checks.inputs import public
+from autograder.checks.imports import importable
 from autograder.grade import grade_submission
-from autograder.paths import HIDDEN_TESTS_DIR, MASTER_NOTEBOOK
+from autograder.paths import HIDDEN_TESTS_DIR, MASTER_NOTEBOOK, UTILS_DIR
 from autograder.reports.model import ExerciseResult, GradeReport
 
 MARKER = "# GRADED FUNCTION: {}\n\n"
@@ -176,7 +177,8 @@ def _load(path: Path) -> types.ModuleType:
     return module
 
 
-HIDDEN = {module.EXERCISE: module for module in map(_load, sorted(HIDDEN_TESTS_DIR.glob("test_*.py")))}
+with importable(HIDDEN_TESTS_DIR, UTILS_DIR):  # as grading does: the modules beside them, the helpers
+    HIDDEN = {module.EXERCISE: module for module in map(_load, sorted(HIDDEN_TESTS_DIR.glob("test_*.py")))}
 
 
 def test_every_exercise_has_a_hidden_test_module(assignment):

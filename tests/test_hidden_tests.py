@@ -28,11 +28,12 @@ from autograder.checks import expect
 from autograder.checks.case import Case
 from autograder.checks.imports import importable
 from autograder.grade import grade_submission
+from autograder.notebook.assignment import load_assignment
 from autograder.paths import HIDDEN_TESTS_DIR, MASTER_NOTEBOOK, UTILS_DIR
 from autograder.reports.model import ExerciseResult, GradeReport
 
 MARKER = "# GRADED FUNCTION: {}\n\n"
-EXERCISES = list(WRONG)
+EXERCISES = list(load_assignment().names)  # from the master notebook
 HALVES = (EXERCISES[0::2], EXERCISES[1::2])
 DIAGNOSIS = "your result is exactly what this mistake gives: "
 # A hidden case's feedback may name shapes, dtypes and keys, never an expected number.
@@ -183,6 +184,7 @@ with importable(HIDDEN_TESTS_DIR, UTILS_DIR):  # as grading does: the modules be
 
 def test_every_exercise_has_a_hidden_test_module(assignment):
     assert sorted(HIDDEN) == sorted(exercise.name for exercise in assignment.exercises)
+    assert list(WRONG) == EXERCISES, "tests/wrong_implementations.py must cover every exercise, in order"
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

@@ -12,7 +12,9 @@ import pytest
 import testCases
 from wrong_implementations import WRONG
 
-EXERCISES = list(WRONG)
+from autograder.notebook.assignment import load_assignment
+
+EXERCISES = list(load_assignment().names)  # from the master notebook
 
 GREEN_PASS = "\033[92mAll tests passed!"
 RED = "\033[91m"
@@ -89,7 +91,7 @@ def run_failing(exercise, function, capsys):
 
 def test_every_exercise_has_a_public_test_and_wrong_implementations(assignment):
     names = [exercise.name for exercise in assignment.exercises]
-    assert names == EXERCISES
+    assert names == EXERCISES == list(WRONG)
     assert sorted(public_tests.__all__) == sorted(name + "_test" for name in names)
 
 

@@ -13,14 +13,18 @@ import sys
 from pathlib import Path
 
 from autograder import __version__
+from autograder.course import AssignmentFiles, CourseError, resolve
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2  # wrong usage exits 2, as argparse does
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    return args.command(args)
+    args = _parser().parse_args(argv)
+    try:
+        return args.command(args)
+    except CourseError as error:  # no such course or assignment: the instructor's usage error
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,10 +77,8 @@ def _add_assignment(parser: argparse.ArgumentParser) -> None:
                              "(default: $OPTKIT_COURSE, else the course installed with the kit)")
 
 
-def _assignment_files(args: argparse.Namespace):
+def _assignment_files(args: argparse.Namespace) -> AssignmentFiles:
     """The assignment named on the command line; CourseError (a usage error) if there is none such."""
-    from autograder.course import resolve
-
     return resolve(args.assignment, args.course)
 
 
@@ -86,7 +88,6 @@ def _add_limits(parser: argparse.ArgumentParser, timeout: float = 5.0) -> None:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from autograder.course import CourseError
     from autograder.release import ReleaseError, check_release, generate_release
 
     try:
@@ -101,16 +102,12 @@ def _release(args: argparse.Namespace) -> int:
             return EXIT_FAILURE if differences else EXIT_OK
         print(f"release regenerated in {generate_release(*folders)}")
         return EXIT_OK
-    except CourseError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
     except ReleaseError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.course import CourseError
     from autograder.grade import grade_submission
     from autograder.reports.console import feedback_text, summary_table
     from autograder.reports.gradescope import grader_failure_json, results_json, write_json_atomically
@@ -159,15 +156,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _gradescope(args: argparse.Namespace) -> int:
-    from autograder.course import CourseError
     from autograder.gradescope.build import BuildError, build_package
 
+    files = _assignment_files(args)
     try:
-        files = _assignment_files(args)
         print(f"Gradescope autograder for {files.name} written to {build_package(files, args.out)}")
-    except CourseError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
     except BuildError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE

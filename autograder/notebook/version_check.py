@@ -36,10 +36,11 @@ def file_problem(path: Path, assignment: Assignment) -> str | None:
 def mismatch(cells: list[CodeCell], assignment: Assignment) -> str | None:
     """Whether the notebook is another assignment's, or an older version of this one (None: it is this one).
 
-    A notebook that has none of this assignment's graded functions is another
-    assignment's; one that lacks two or more of them (no marker, no definition)
-    or has graded functions this version does not have is an older version.  A
-    single missing exercise is left to the exercise's own message.
+    A notebook that has none of this assignment's graded functions but graded
+    functions of its own is another assignment's; one that has some of them but
+    lacks two or more (no marker, no definition) is an older version.  Anything
+    else (one renamed or deleted exercise, every graded cell deleted) is left to
+    each exercise's own message.
     """
     marked = {name for cell in cells for name in MARKER.findall(cell.source)}
     defined = {name for cell in cells for name in _defined_functions(cell.source)}
@@ -48,11 +49,13 @@ def mismatch(cells: list[CodeCell], assignment: Assignment) -> str | None:
     missing = [name for name in expected if name not in present]
     unknown = sorted(marked - set(expected))
     notebook = assignment.notebook_name or "the assignment's notebook"
+    if not present and not unknown:
+        return None
     if not present:
         found = f"it has the graded functions {', '.join(unknown)}, " if unknown else ""
         return (f"this notebook is not this assignment's: {found}none of {', '.join(expected)}. "
                 f"Submit {notebook}.")
-    if len(missing) >= 2 or (missing and unknown):
+    if len(missing) >= 2:
         numbers = ", ".join(f"{expected.index(name) + 1} ({name})" for name in missing)
         extra = f"; it has graded functions the current version does not: {', '.join(unknown)}" if unknown else ""
         return (f"this notebook looks like an older version of the assignment: it has no exercise {numbers}"

@@ -157,3 +157,20 @@ def test_gradescope_replay(files, second, tmp_path):
         assert 'EXERCISE = "softmax"' in secret.read_text() and "EXERCISE = " not in shown_text(attacked)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("folder", "a folder was submitted, not a notebook: submit the Jupyter notebook Vector_basics.ipynb"),
+    ("answers.py", "a .py file was submitted, not a notebook"),
+    ("work.tar.gz", "an archive (work.tar.gz) was submitted"),
+])
+def test_wrong_kinds_of_file_say_what_was_expected(files, tmp_path, name, expected):
+    path = tmp_path / name
+    if name == "folder":
+        path.mkdir()
+    else:
+        path.write_bytes(b"def normalize(v):\n    return v\n")
+    graded = cli("grade", path, "--course", files.course, "--results", tmp_path / "r.json")
+    assert graded.returncode == 0, graded.stderr
+    results = json.loads((tmp_path / "r.json").read_text())
+    assert results["score"] == 0 and expected in results["output"]

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILURE = 0, 1  # wrong usage exits 2, as argparse does
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2  # wrong usage exits 2, as argparse does
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--results", type=Path, help="write Gradescope's results.json here (atomically)")
     _add_limits(grade)
     grade.add_argument("--quiet", action="store_true", help="print the score table only, no feedback")
+    grade.add_argument("--feedback", type=Path, metavar="ROOT",
+                       help="write the student's page to ROOT/feedback/STUDENT/ASSIGNMENT/feedback.html")
+    grade.add_argument("--student", help="the student's id for --feedback (default: the file name without .ipynb)")
+    _add_settings(grade)
     grade.set_defaults(command=_grade)
 
     demo = commands.add_parser("demo", help="regenerate the release and grade sample submissions end to end")
@@ -46,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
 def _add_limits(parser: argparse.ArgumentParser, timeout: float = 5.0) -> None:
     parser.add_argument("--timeout", type=float, default=timeout, help="seconds per exercise (default %(default)s)")
     parser.add_argument("--memory-mb", type=int, default=256, help="memory per exercise (default %(default)s MB)")
+
+
+def _add_settings(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--settings", type=Path, metavar="FILE",
+                        help="what students are told (hints, hidden cases): a TOML file (default: ./optkit.toml "
+                             "if it exists, else hints on and every case visible with its label)")
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -68,10 +78,21 @@ def _release(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from autograder.grade import grade_submission
+    from autograder.paths import ASSIGNMENT
     from autograder.reports.console import feedback_text, summary_table
+    from autograder.reports.feedback_page import feedback_path, write_feedback_page
     from autograder.reports.gradescope import grader_failure_json, results_json, write_json_atomically
     from autograder.sandbox.runner import Limits
+    from autograder.settings import SettingsError, load_settings
 
+    student = args.student or args.submission.stem
+    try:
+        settings = load_settings(args.settings)
+        if args.feedback:
+            feedback_path(args.feedback, student, ASSIGNMENT)
+    except (SettingsError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         report = grade_submission(args.submission, limits=Limits(timeout=args.timeout, memory_mb=args.memory_mb))
     except Exception as error:  # noqa: BLE001 - the grader failed: say so, in results.json too
@@ -80,7 +101,9 @@ def _grade(args: argparse.Namespace) -> int:
             write_json_atomically(args.results, grader_failure_json(f"{type(error).__name__}: {error}"))
         return EXIT_FAILURE
     if args.results:
-        write_json_atomically(args.results, results_json(report))
+        write_json_atomically(args.results, results_json(report, settings))
+    if args.feedback:
+        write_feedback_page(report, student, ASSIGNMENT, args.feedback, settings)
     print(summary_table(report), end="")
     if not args.quiet:
         feedback = feedback_text(report)

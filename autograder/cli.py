@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     _add_settings(grade)
     grade.set_defaults(command=_grade)
 
+    mutants = commands.add_parser("mutants", help="grade every catalogued wrong implementation and correct variant; "
+                                                  "print which lose points and which misconception is named")
+    _add_limits(mutants)
+    mutants.set_defaults(command=_mutants)
+
     demo = commands.add_parser("demo", help="regenerate the release and grade sample submissions end to end")
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for samples and results")
     _add_limits(demo, timeout=2.0)
@@ -111,6 +116,24 @@ def _grade(args: argparse.Namespace) -> int:
     for problem in report.internal_errors:
         print(f"warning: grader problem while checking: {problem}", file=sys.stderr)
     return EXIT_OK
+
+
+def _mutants(args: argparse.Namespace) -> int:
+    from autograder.mutants import load_catalogue, mutants_table, run_mutants
+    from autograder.notebook.assignment import load_assignment
+    from autograder.sandbox.runner import Limits
+
+    results = run_mutants(load_assignment(), load_catalogue(), Limits(timeout=args.timeout, memory_mb=args.memory_mb),
+                          _progress if sys.stderr.isatty() else None)
+    print(mutants_table(results), end="")
+    return EXIT_OK
+
+
+def _progress(done: int, total: int, name: str) -> None:
+    """A one-line progress bar on the terminal."""
+    filled = 30 * done // max(total, 1)
+    print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {name:<40.40}", end="" if done < total else "\n",
+          file=sys.stderr, flush=True)
 
 
 def _demo(args: argparse.Namespace) -> int:

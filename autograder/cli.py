@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder {release,grade,demo}`` (also installed as ``optkit``).
+"""Command line: ``python -m autograder {release,grade,mutants,demo}`` (also installed as ``optkit``).
 
 Exit codes: 0 the command did its job (a graded submission exits 0 whatever its
 score); 1 the tool itself could not do its job (broken kit, nbgrader failure,

@@ -123,10 +123,11 @@ def _exercise_section(exercise: ExerciseResult, settings: FeedbackSettings) -> s
         parts.append(f'<pre class="problem">{_text(exercise.problem, MESSAGE_LIMIT)}</pre>')
     shown = shown_cases(exercise, settings)
     if shown:
-        items = f'<ul class="cases">{"".join(_case_item(case, number, settings) for number, case in shown)}</ul>'
-        everything_passed = all(case.passed for _, case in shown)
-        parts.append(f"<details><summary>{len(shown)} of {len(shown)} cases shown passed</summary>{items}</details>"
-                     if everything_passed else items)
+        named: set[str] = set()  # misconceptions already explained in this exercise
+        items = f'<ul class="cases">{"".join(_case_item(case, number, settings, named) for number, case in shown)}</ul>'
+        everything = "" if len(shown) == len(exercise.cases) else " shown"
+        parts.append(f"<details><summary>All {len(shown)} cases{everything} passed</summary>{items}</details>"
+                     if all(case.passed for _, case in shown) else items)
     withheld = [case for case in exercise.cases if case.hidden and not settings.shows_hidden_cases]
     if withheld:
         passed = sum(case.passed for case in withheld)
@@ -137,13 +138,16 @@ def _exercise_section(exercise: ExerciseResult, settings: FeedbackSettings) -> s
     return "".join(parts) + "</section>"
 
 
-def _case_item(case: CaseResult, number: int, settings: FeedbackSettings) -> str:
+def _case_item(case: CaseResult, number: int, settings: FeedbackSettings, named: set[str]) -> str:
     name = f'{_text(case_name(case, number, settings))}<span class="kind">{"hidden" if case.hidden else "public"}' \
            f' case</span>'
     if case.passed:
         return f'<li class="pass">&#10003; {name}</li>'
     lines = [f'<li class="fail">&#10007; {name}<pre>{_text(case.feedback, MESSAGE_LIMIT)}</pre>']
-    if case.misconception:
+    if case.misconception in named:
+        lines.append('<p class="hint">The same mistake as above.</p>')
+    elif case.misconception:
+        named.add(case.misconception)
         lines.append(f'<p class="mistake">{_text(MISTAKE + case.misconception, MESSAGE_LIMIT)}</p>')
     hint = shown_hint(case, settings)
     if hint:

@@ -44,8 +44,17 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--results", type=Path, help="write Gradescope's results.json here (atomically)")
     _add_limits(grade)
     grade.add_argument("--quiet", action="store_true", help="print the score table only, no feedback")
+    grade.add_argument("--feedback", type=Path, metavar="ROOT",
+                       help="write the student's page to ROOT/feedback/STUDENT/ASSIGNMENT/feedback.html")
+    grade.add_argument("--student", help="the student's id for --feedback (default: the file name without .ipynb)")
+    _add_settings(grade)
     _add_assignment(grade)
     grade.set_defaults(command=_grade)
+
+    mutants = _command(commands, "mutants", "grade every catalogued wrong implementation and correct variant; "
+                                            "print which lose points and which misconception is named")
+    _add_limits(mutants)
+    mutants.set_defaults(command=_mutants)
 
     gradescope = _command(commands, "gradescope", "build the Gradescope autograder package (a zip to upload)")
     gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"),
@@ -87,6 +96,12 @@ def _add_limits(parser: argparse.ArgumentParser, timeout: float = 5.0) -> None:
     parser.add_argument("--memory-mb", type=int, default=256, help="memory per exercise (default %(default)s MB)")
 
 
+def _add_settings(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--settings", type=Path, metavar="FILE",
+                        help="what students are told (hints, hidden cases): a TOML file (default: ./optkit.toml "
+                             "if it exists, else hints on and every case visible with its label)")
+
+
 def _release(args: argparse.Namespace) -> int:
     from autograder.release import ReleaseError, check_release, generate_release
 
@@ -110,9 +125,12 @@ def _release(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from autograder.grade import grade_submission
     from autograder.reports.console import feedback_text, summary_table
+    from autograder.reports.feedback_page import feedback_path, write_feedback_page
     from autograder.reports.gradescope import grader_failure_json, results_json, write_json_atomically
     from autograder.sandbox.runner import Limits
+    from autograder.settings import SettingsError, load_settings
 
+    student = args.student or args.submission.stem
     try:
         files = _assignment_files(args)
         if not args.submission.exists():
@@ -123,6 +141,13 @@ def _grade(args: argparse.Namespace) -> int:
             write_json_atomically(args.results, grader_failure_json(str(error)))
         return EXIT_USAGE
     try:
+        settings = load_settings(args.settings)
+        if args.feedback:
+            feedback_path(args.feedback, student, files.name)
+    except (SettingsError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
         report = grade_submission(args.submission, files=files,
                                   limits=Limits(timeout=args.timeout, memory_mb=args.memory_mb))
     except Exception as error:  # noqa: BLE001 - the grader failed: say so, in results.json too
@@ -131,7 +156,9 @@ def _grade(args: argparse.Namespace) -> int:
             write_json_atomically(args.results, grader_failure_json(f"{type(error).__name__}: {error}"))
         return EXIT_FAILURE
     if args.results:
-        write_json_atomically(args.results, results_json(report))
+        write_json_atomically(args.results, results_json(report, settings))
+    if args.feedback:
+        write_feedback_page(report, student, files.name, args.feedback, settings)
     print(summary_table(report), end="")
     if not args.quiet:
         feedback = feedback_text(report)
@@ -139,6 +166,24 @@ def _grade(args: argparse.Namespace) -> int:
     for problem in report.internal_errors:
         print(f"warning: grader problem while checking: {problem}", file=sys.stderr)
     return EXIT_OK
+
+
+def _mutants(args: argparse.Namespace) -> int:
+    from autograder.mutants import load_catalogue, mutants_table, run_mutants
+    from autograder.notebook.assignment import load_assignment
+    from autograder.sandbox.runner import Limits
+
+    results = run_mutants(load_assignment(), load_catalogue(), Limits(timeout=args.timeout, memory_mb=args.memory_mb),
+                          _progress if sys.stderr.isatty() else None)
+    print(mutants_table(results), end="")
+    return EXIT_OK
+
+
+def _progress(done: int, total: int, name: str) -> None:
+    """A one-line progress bar on the terminal."""
+    filled = 30 * done // max(total, 1)
+    print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {name:<40.40}", end="" if done < total else "\n",
+          file=sys.stderr, flush=True)
 
 
 def _demo(args: argparse.Namespace) -> int:

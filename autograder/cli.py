@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     gradescope = _command(commands, "gradescope", "build the Gradescope autograder package (a zip to upload)")
     gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"),
                             help="where to write the zip (default %(default)s)")
+    _add_settings(gradescope)
     _add_assignment(gradescope)
     gradescope.set_defaults(command=_gradescope)
 
@@ -202,10 +203,17 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _gradescope(args: argparse.Namespace) -> int:
     from autograder.gradescope.build import BuildError, build_package
+    from autograder.settings import SETTINGS_FILE, SettingsError, load_settings
 
     files = _assignment_files(args)
     try:
-        print(f"Gradescope autograder for {files.name} written to {build_package(files, args.out)}")
+        load_settings(args.settings)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    settings = args.settings or (Path(SETTINGS_FILE) if Path(SETTINGS_FILE).is_file() else None)
+    try:
+        print(f"Gradescope autograder for {files.name} written to {build_package(files, args.out, settings)}")
     except BuildError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE

@@ -136,7 +136,9 @@ def test_assignment_must_be_named_when_the_course_has_several(course, tmp_path):
 
 def test_gradescope_replay(files, second, tmp_path):
     package = tmp_path / "autograder.zip"
-    built = cli("gradescope", "--course", files.course, "--assignment", NAME, "--out", package)
+    settings = tmp_path / "optkit.toml"
+    settings.write_text('[feedback]\nhidden_cases = "after_published"\n')
+    built = cli("gradescope", "--course", files.course, "--assignment", NAME, "--out", package, "--settings", settings)
     assert built.returncode == 0, built.stderr
     root = new_root()
     try:
@@ -144,6 +146,8 @@ def test_gradescope_replay(files, second, tmp_path):
         answers = complete_solutions(second)
         complete = submit(root, {"whatever.ipynb": _notebook(files, answers, tmp_path / "c.ipynb").read_bytes()})
         assert complete["score"] == pytest.approx(100)
+        visibility = {test["visibility"] for test in complete["tests"] if "hidden case" in test["tags"]}
+        assert visibility == {"after_published"}  # the instructor's settings travel in the package
         check_isolation_field(complete)
         wrong = submit(root, {"v.ipynb": _notebook(files, {**answers, "softmax": OVERFLOWING_SOFTMAX},
                                                    tmp_path / "w.ipynb").read_bytes()})

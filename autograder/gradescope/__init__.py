@@ -10,4 +10,5 @@ with the ``OPTKIT_GRADESCOPE_ROOT`` environment variable, which the replay test 
 ROOT_ENV = "OPTKIT_GRADESCOPE_ROOT"
 DEFAULT_ROOT = "/autograder"
 CONFIG_NAME = "optkit.json"  # in the package: which assignment, with which limits
+SETTINGS_NAME = "optkit.toml"  # in the package: what students are told (autograder.settings), if given
 COURSE_DIR = "course"  # in the package: the assignment's grading data, root-only once installed

@@ -3,7 +3,8 @@
 The zip holds ``setup.sh`` and ``run_autograder`` (from ``templates/``), the
 kit as a wheel written here (pure Python, no build tool needed), the pinned
 grading dependencies (``requirements.txt``: the versions of the environment
-that builds the zip), ``optkit.json`` (the assignment and its limits) and the
+that builds the zip), ``optkit.json`` (the assignment and its limits), the feedback settings
+(``optkit.toml``, when given) and the
 assignment's grading data under ``course/``: the master notebook, the helper
 modules and the hidden tests, which ``setup.sh`` makes readable by root only.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from autograder import __version__
 from autograder.course import PACKAGE_DIR, AssignmentFiles, CourseError
-from autograder.gradescope import CONFIG_NAME, COURSE_DIR
+from autograder.gradescope import CONFIG_NAME, COURSE_DIR, SETTINGS_NAME
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 EXECUTABLES = ("setup.sh", "run_autograder")
@@ -34,8 +35,10 @@ class BuildError(RuntimeError):
     """The package could not be built."""
 
 
-def build_package(files: AssignmentFiles, out: Path, timeout: float = 5.0, memory_mb: int = 256) -> Path:
-    """Write the Gradescope autograder zip for ``files`` to ``out`` (replaced atomically); return ``out``."""
+def build_package(files: AssignmentFiles, out: Path, settings: Path | None = None, timeout: float = 5.0,
+                  memory_mb: int = 256) -> Path:
+    """Write the Gradescope autograder zip for ``files`` (with the feedback ``settings`` file, if any) to
+    ``out`` (replaced atomically); return ``out``."""
     try:
         files.check()
     except CourseError as error:
@@ -45,6 +48,8 @@ def build_package(files: AssignmentFiles, out: Path, timeout: float = 5.0, memor
     entries[CONFIG_NAME] = json.dumps({"assignment": files.name, "timeout": timeout, "memory_mb": memory_mb},
                                       indent=2).encode()
     entries[f"{DISTRIBUTION}-{__version__}-py3-none-any.whl"] = kit_wheel()
+    if settings is not None:
+        entries[SETTINGS_NAME] = Path(settings).read_bytes()
     for folder in (files.source_dir, files.utils_dir, files.hidden_tests):
         for path in _files(folder):
             if folder != files.source_dir or path == files.master:  # images are not needed to grade

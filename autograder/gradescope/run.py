@@ -19,12 +19,13 @@ from typing import Any
 
 from autograder.course import AssignmentFiles
 from autograder.grade import _unreadable, grade_submission
-from autograder.gradescope import CONFIG_NAME, COURSE_DIR, DEFAULT_ROOT, ROOT_ENV
+from autograder.gradescope import CONFIG_NAME, COURSE_DIR, DEFAULT_ROOT, ROOT_ENV, SETTINGS_NAME
 from autograder.notebook.assignment import Assignment, load_assignment
 from autograder.notebook.version_check import file_problem
 from autograder.reports.gradescope import grader_failure_json, results_json, write_json_atomically
 from autograder.reports.model import GradeReport
 from autograder.sandbox.runner import Limits
+from autograder.settings import DEFAULT_SETTINGS, load_settings
 
 IGNORED_PARTS = frozenset({".ipynb_checkpoints", "__MACOSX"})
 
@@ -56,7 +57,8 @@ def grade_root(root: Path) -> dict[str, Any]:
     else:
         limits = Limits(timeout=float(config.get("timeout", 5.0)), memory_mb=int(config.get("memory_mb", 256)))
         report = grade_submission(notebook, files=files, assignment=assignment, limits=limits)
-    data = results_json(report)
+    settings_file = root / "source" / SETTINGS_NAME
+    data = results_json(report, load_settings(settings_file) if settings_file.is_file() else DEFAULT_SETTINGS)
     submission = describe_submission(root / "submission_metadata.json")
     submission["notebook"] = notebook.name if notebook else None
     if submission.get("header"):

@@ -37,6 +37,7 @@ MAGIC = re.compile(r"^\s*[%!]")
 MAX_CELL_CHARS = 256 << 10  # a cell is parsed only below this: its syntax tree costs ~100 bytes per byte of code
 MAX_NEEDED_CHARS = 1 << 20  # code one exercise may need: function, helpers and constants together
 MAX_NEEDED_DEFINITIONS = 10_000
+UNREADABLE = "characters Python cannot read (a null byte or a broken character)"
 TOO_DEEP = ("code nested too deeply for Python to read (a very long expression or chain of calls, "
             "or deeply nested brackets): split it into smaller steps")
 
@@ -257,10 +258,10 @@ def _parse(code: CodeCell) -> tuple[_Cell, ast.Module | None]:
         try:
             return _Cell(code, attempt, graded), ast.parse("".join(attempt))
         except SyntaxError as error:
-            problem = f"a syntax error at line {error.lineno}: {error.msg}" + (
+            problem = (f"a syntax error at line {error.lineno}: {error.msg}" if error.lineno else UNREADABLE) + (
                 f"\n    {error.text.strip()[:200]}" if error.text else "")
-        except ValueError:  # null bytes, or lone surrogates, in the source
-            problem = "characters Python cannot read (a null byte or a broken character)"
+        except ValueError:  # lone surrogates in the source
+            problem = UNREADABLE
         except (RecursionError, MemoryError):
             problem = TOO_DEEP
     return _Cell(code, lines, graded, problem), None

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from autograder.notebook.assignment import MARKER, PREAMBLE_NAMES
-from autograder.notebook.submission import CodeCell
+from autograder.notebook.submission import CodeCell, code_size
 from autograder.sandbox.runner import Snippet
 
 DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
@@ -34,10 +34,12 @@ DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 KNOWN_NAMES = frozenset(dir(builtins)) | PREAMBLE_NAMES
 MAGIC = re.compile(r"^\s*[%!]")
-MAX_CELL_CHARS = 256 << 10  # a cell is parsed only below this: its syntax tree costs ~100 bytes per byte of code
+MAX_CELL_CHARS = 64 << 10  # code (not blank) a cell may hold to be parsed: its tree costs ~1 KB a character
+MAX_DEFINITIONS = 200_000  # top-level definitions indexed in the whole notebook
 MAX_NEEDED_CHARS = 1 << 20  # code one exercise may need: function, helpers and constants together
-MAX_NEEDED_DEFINITIONS = 10_000
+MAX_NEEDED_DEFINITIONS = 2_000  # each costs a symtable analysis
 UNREADABLE = "characters Python cannot read (a null byte or a broken character)"
+TOO_MANY = f"code after the notebook's first {MAX_DEFINITIONS} top-level definitions, more than the grader reads"
 TOO_DEEP = ("code nested too deeply for Python to read (a very long expression or chain of calls, "
             "or deeply nested brackets): split it into smaller steps")
 
@@ -57,7 +59,7 @@ class _Cell:
         return self.cell.label(self.graded[0] if self.graded else defining)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class _Definition:
     """A top-level definition: where it is and what it defines (its syntax tree is not kept)."""
 
@@ -127,12 +129,14 @@ class FunctionFinder:
         self._cells: list[_Cell] = []
         self._index = _Index()
         self._functions: dict[str, list[_Definition]] = {}
+        count = 0
         for code in cells:
-            cell, tree = _parse(code)
+            cell, tree = _parse(code) if count < MAX_DEFINITIONS else (_unparsed(code, TOO_MANY), None)
             self._cells.append(cell)
             for node in tree.body if tree else ():
                 if isinstance(node, DEFINITIONS):
                     definition = _definition(cell, node)
+                    count += 1
                     self._index.add(definition)
                     if definition.function:
                         self._functions.setdefault(definition.names[0], []).append(definition)
@@ -146,9 +150,6 @@ class FunctionFinder:
             needed = self._needed(name)
         except (RecursionError, MemoryError):
             raise ExtractionError(f"the definitions {name} needs could not be analysed: {TOO_DEEP}") from None
-        if len(needed) > MAX_NEEDED_DEFINITIONS:
-            raise ExtractionError(f"{name} needs more than {MAX_NEEDED_DEFINITIONS} top-level definitions, more "
-                                  "than the grader runs: compute such values inside your function")
         snippets = tuple(definition.snippet() for definition in sorted(needed, key=lambda d: d.position))
         if sum(len(snippet.source) for snippet in snippets) > MAX_NEEDED_CHARS:
             raise ExtractionError(f"{name} and the definitions it needs hold more than {MAX_NEEDED_CHARS >> 20} MB "
@@ -165,6 +166,7 @@ class FunctionFinder:
                 if id(dependency) not in needed:
                     needed[id(dependency)] = dependency
                     queue.append(dependency)
+                    _check_count(len(needed), name)
         return list(needed.values())
 
     def _find_root(self, name: str) -> _Definition:
@@ -229,6 +231,7 @@ class FunctionFinder:
             state = self._safety.get((id(source), root), ...)
             if state is ...:
                 stack.append((source, self._assignment_sources(source, root)))
+                _check_count(len(stack), root)
             elif state is not True:  # unsafe, or in progress: a cycle
                 break
         else:
@@ -247,13 +250,19 @@ class FunctionFinder:
         return iter([source for source in sources if source.assignment])
 
 
+def _check_count(count: int, name: str) -> None:
+    if count > MAX_NEEDED_DEFINITIONS:
+        raise ExtractionError(f"{name} needs more than {MAX_NEEDED_DEFINITIONS} top-level definitions, more than "
+                              "the grader runs: compute such values inside your function")
+
+
 def _parse(code: CodeCell) -> tuple[_Cell, ast.Module | None]:
     """Parse a cell as Python; only if that fails, blank IPython magics and shell lines and try again."""
+    if code_size(code.source) > MAX_CELL_CHARS:
+        return _unparsed(code, f"more than {MAX_CELL_CHARS >> 10} KB of code, more than the grader reads: move "
+                         "data out of the cell"), None
     graded = tuple(MARKER.findall(code.source))
     lines = code.source.splitlines(keepends=True)
-    if len(code.source) > MAX_CELL_CHARS:
-        return _Cell(code, lines, graded, f"more than {MAX_CELL_CHARS >> 10} KB of code, more than the grader "
-                     "reads: move data out of the cell"), None
     for attempt in (lines, [("\n" if MAGIC.match(line) else line) for line in lines]):
         try:
             return _Cell(code, attempt, graded), ast.parse("".join(attempt))
@@ -265,6 +274,10 @@ def _parse(code: CodeCell) -> tuple[_Cell, ast.Module | None]:
         except (RecursionError, MemoryError):
             problem = TOO_DEEP
     return _Cell(code, lines, graded, problem), None
+
+
+def _unparsed(code: CodeCell, reason: str) -> _Cell:
+    return _Cell(code, code.source.splitlines(keepends=True), tuple(MARKER.findall(code.source)), reason)
 
 
 def _definition(cell: _Cell, node: ast.stmt) -> _Definition:
@@ -286,7 +299,7 @@ def _defined_names(node: ast.stmt) -> Iterator[str]:
         yield node.target.id
     elif isinstance(node, ast.Assign):
         for target in node.targets:
-            for leaf in ast.walk(target):
+            for leaf in ((target,) if isinstance(target, ast.Name) else ast.walk(target)):
                 if isinstance(leaf, ast.Name):
                     yield leaf.id
 

@@ -1,4 +1,4 @@
-"""Gradescope's results.json: one test entry per case, written atomically."""
+"""Gradescope's results.json: one test entry per case, cleaned, capped, written atomically (mode 0644)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from autograder.reports.clean import CASE_CHARS, REPORT_CHARS, capped, clean_tree
 from autograder.reports.console import summary_table
 from autograder.reports.model import ExerciseResult, GradeReport
 
 
 def results_json(report: GradeReport) -> dict[str, Any]:
     """The report in Gradescope's autograder results format."""
-    tests = [test for exercise in report.exercises for test in _exercise_tests(exercise)]
+    tests = _within_budget([test for exercise in report.exercises for test in _exercise_tests(exercise)])
     return {
         "score": round(sum(test["score"] for test in tests), 4),  # what the student sees add up
         "execution_time": round(report.seconds, 3),
@@ -34,7 +35,7 @@ def grader_failure_json(message: str) -> dict[str, Any]:
 
 def _exercise_tests(exercise: ExerciseResult) -> list[dict[str, Any]]:
     title = f"Exercise {exercise.number} - {exercise.name}"
-    printed = f"\n\nYour code printed:\n{exercise.output}" if exercise.output else ""
+    printed = f"\n\nYour code printed:\n{capped(exercise.output, CASE_CHARS)}" if exercise.output else ""
     if not exercise.cases:
         return [_test(title, f"{exercise.number}", 0.0, exercise.points, False,
                       (exercise.problem or "no test could run") + printed, exercise.name)]
@@ -44,6 +45,15 @@ def _exercise_tests(exercise: ExerciseResult) -> list[dict[str, Any]]:
         tests.append(_test(f"{title}: {case.label}", f"{exercise.number}.{k}", share if case.passed else 0.0,
                            share, case.passed, output + (printed if k == 1 else ""), exercise.name,
                            "hidden case" if case.hidden else "public case"))
+    return tests
+
+
+def _within_budget(tests: list[dict[str, Any]], least: int = 200) -> list[dict[str, Any]]:
+    """The tests with their outputs cut so that together they stay near REPORT_CHARS (each keeps ``least``)."""
+    remaining = REPORT_CHARS
+    for test in tests:
+        test["output"] = capped(test["output"], max(remaining, least))
+        remaining -= len(test["output"])
     return tests
 
 
@@ -61,13 +71,17 @@ def _test(name: str, number: str, score: float, max_score: float, passed: bool, 
 
 
 def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` as JSON so that readers see the old file or the whole new one, never a part."""
+    """Write ``data`` as JSON so that readers see the old file or the whole new one, never a part.
+
+    Every string is cleaned first (no control characters, no lone surrogates), so the file is strict UTF-8
+    JSON; it is readable by all (0644) like any file the grader's user writes, not only by that user."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(handle, 0o644)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=2, allow_nan=False)
+            json.dump(clean_tree(data), stream, indent=2, allow_nan=False, ensure_ascii=False)
             stream.write("\n")
             stream.flush()
             os.fsync(stream.fileno())

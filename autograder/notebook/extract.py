@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from autograder.notebook.assignment import MARKER, PREAMBLE_NAMES
-from autograder.notebook.submission import CodeCell, code_size
+from autograder.notebook.submission import CodeCell
 from autograder.sandbox.runner import Snippet
 
 DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
@@ -35,11 +35,13 @@ FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 KNOWN_NAMES = frozenset(dir(builtins)) | PREAMBLE_NAMES
 MAGIC = re.compile(r"^\s*[%!]")
 MAX_CELL_CHARS = 64 << 10  # code (not blank) a cell may hold to be parsed: its tree costs ~1 KB a character
+MAX_CODE_CHARS = 2 << 20  # code parsed in the whole notebook; cells beyond it are not read
 MAX_DEFINITIONS = 200_000  # top-level definitions indexed in the whole notebook
 MAX_NEEDED_CHARS = 1 << 20  # code one exercise may need: function, helpers and constants together
 MAX_NEEDED_DEFINITIONS = 2_000  # each costs a symtable analysis
 UNREADABLE = "characters Python cannot read (a null byte or a broken character)"
-TOO_MANY = f"code after the notebook's first {MAX_DEFINITIONS} top-level definitions, more than the grader reads"
+TOO_MUCH = (f"code beyond the notebook's first {MAX_CODE_CHARS >> 20} MB of code or {MAX_DEFINITIONS:,} top-level "
+            "definitions, more than the grader reads")
 TOO_DEEP = ("code nested too deeply for Python to read (a very long expression or chain of calls, "
             "or deeply nested brackets): split it into smaller steps")
 
@@ -129,9 +131,12 @@ class FunctionFinder:
         self._cells: list[_Cell] = []
         self._index = _Index()
         self._functions: dict[str, list[_Definition]] = {}
-        count = 0
+        count, size = 0, 0
         for code in cells:
-            cell, tree = _parse(code) if count < MAX_DEFINITIONS else (_unparsed(code, TOO_MANY), None)
+            cost = code_size(code.source)
+            size += cost if cost <= MAX_CELL_CHARS else 0
+            within = count < MAX_DEFINITIONS and size <= MAX_CODE_CHARS
+            cell, tree = _parse(code) if within else (_unparsed(code, TOO_MUCH), None)
             self._cells.append(cell)
             for node in tree.body if tree else ():
                 if isinstance(node, DEFINITIONS):
@@ -248,6 +253,11 @@ class FunctionFinder:
         if reads & (self._graded | {root}) or None in sources:
             return None
         return iter([source for source in sources if source.assignment])
+
+
+def code_size(source: str) -> int:
+    """Characters of ``source`` that are not whitespace: what parsing it costs (blank lines cost nothing)."""
+    return len(source) - sum(source.count(blank) for blank in " \t\n\r\f\v")
 
 
 def _check_count(count: int, name: str) -> None:

@@ -132,7 +132,8 @@ def describe(value: Any) -> str:
         return f"a dict with keys {_keys(value)}"
     if isinstance(value, np.generic):
         return f"a numpy {value.dtype} scalar ({value!r})"
-    return f"a {type(value).__name__} ({shown(value)})"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name} ({shown(value)})"
 
 
 def shown(value: Any) -> str:

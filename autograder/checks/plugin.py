@@ -20,7 +20,7 @@ import pytest
 from autograder.checks.case import Case
 from autograder.checks.expect import CheckFailure
 from autograder.notebook.assignment import Assignment
-from autograder.reports.clean import CASE_CHARS, capped
+from autograder.reports.clean import CASE_CHARS, capped, clean
 from autograder.reports.model import CaseResult
 from autograder.sandbox.runner import ExerciseRun, StudentError
 
@@ -101,7 +101,7 @@ class GradingPlugin:
         (pytest's own formatting would cost more than the whole grading of a failed case)."""
         passed = call.excinfo is None
         feedback, hint = ("", None) if passed else self._feedback(item, call)
-        feedback, hint = capped(feedback, CASE_CHARS), hint and capped(hint, CASE_CHARS)
+        feedback, hint = clean(capped(feedback, CASE_CHARS)), hint and clean(capped(hint, CASE_CHARS))
         if call.when == "call" or (call.when == "setup" and not passed):
             case = _case_of(item)
             self.results[case.exercise].append(CaseResult(case.label, passed, case.weight, case.hidden, feedback, hint))

@@ -136,7 +136,7 @@ def describe(value: Any) -> str:
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name} ({shown(value)})"
 
 
-def shown(value: Any) -> str:
+def shown(value: Any, depth: int = 0) -> str:
     """A value as Python would show it, bounded in length and in the work it takes, whatever it is."""
     kind = type(value)
     if kind is str:
@@ -145,10 +145,13 @@ def shown(value: Any) -> str:
     if kind is int and value.bit_length() > 3 * SHOWN_CHARS:
         return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
     if kind in (tuple, list):
-        items = [shown(item) for item in value[:SHOWN_ITEMS]]
-        more = [f"... ({len(value):,} items)"] if len(value) > SHOWN_ITEMS else []
         brackets = "()" if kind is tuple else "[]"
-        return brackets[0] + ", ".join(items + more) + ("," if kind is tuple and len(value) == 1 else "") + brackets[1]
+        if depth >= 2 and value:
+            return f"{brackets[0]}... ({len(value):,} items){brackets[1]}"
+        items = [shown(item, depth + 1) for item in value[:SHOWN_ITEMS]]
+        more = [f"... ({len(value):,} items)"] if len(value) > SHOWN_ITEMS else []
+        text = brackets[0] + ", ".join(items + more) + ("," if kind is tuple and len(value) == 1 else "") + brackets[1]
+        return text if len(text) <= 4 * SHOWN_CHARS else f"{text[:4 * SHOWN_CHARS]}... ({len(value):,} items)"
     if isinstance(value, (dict, np.ndarray, Opaque)):
         return describe(value)
     scalar = isinstance(value, (int, float, complex, np.generic, type(None)))

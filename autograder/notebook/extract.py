@@ -74,9 +74,9 @@ class _Definition:
     end: tuple[int, int]  # (line, UTF-8 byte column)
 
     @property
-    def position(self) -> tuple[int, int]:
+    def position(self) -> tuple[int, int, int]:
         """Where it runs when the notebook runs top to bottom."""
-        return self.cell.cell.index, self.first_line
+        return self.cell.cell.index, self.first_line, self.start_column
 
     @property
     def label(self) -> str:
@@ -91,8 +91,7 @@ class _Definition:
         return b"".join(text).decode("utf-8", "surrogatepass")
 
     def snippet(self) -> Snippet:
-        source = "".join(self.cell.lines[self.first_line - 1:self.end[0]])
-        return Snippet(source, f"<{self.label}>", self.first_line)
+        return Snippet(self.source(), f"<{self.label}>", self.first_line)
 
 
 @dataclass(frozen=True)
@@ -108,14 +107,14 @@ class _Index:
     """Every definition of each name, in notebook order, with their positions for bisection."""
 
     definitions: dict[str, list[_Definition]] = field(default_factory=dict)
-    positions: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    positions: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
 
     def add(self, definition: _Definition) -> None:
         for name in definition.names:
             self.definitions.setdefault(name, []).append(definition)
             self.positions.setdefault(name, []).append(definition.position)
 
-    def last(self, name: str, before: tuple[int, int] | None) -> _Definition | None:
+    def last(self, name: str, before: tuple[int, int, int] | None) -> _Definition | None:
         """The last definition of ``name`` before ``before``, or else the last of all."""
         candidates = self.definitions.get(name)
         if not candidates:
@@ -199,7 +198,7 @@ class FunctionFinder:
         found += [self._resolve(wanted) for wanted in reads.later - reads.now]
         return [d for d in found if d is not None and d is not definition and self._safe(d, root)]
 
-    def _resolve(self, name: str, before: tuple[int, int] | None = None) -> _Definition | None:
+    def _resolve(self, name: str, before: tuple[int, int, int] | None = None) -> _Definition | None:
         return None if name in KNOWN_NAMES else self._index.last(name, before)
 
     def _reads(self, definition: _Definition) -> _Reads:

@@ -58,7 +58,8 @@ class _Cell:
     error: str | None = None  # why it could not be parsed, e.g. "a syntax error at line 3: ..."
 
     def label(self, defining: str) -> str:
-        return self.cell.label(self.graded[0] if self.graded else defining)
+        """Named by the function it is marked for (the one asked about, if it is marked for several)."""
+        return self.cell.label(defining if defining in self.graded or not self.graded else self.graded[0])
 
 
 @dataclass(frozen=True, eq=False, slots=True)

@@ -41,7 +41,7 @@ class CodeCell:
         """The cell as the student sees it in Jupyter: ``cell In [12]``, or ``cell defining `name` ``."""
         if self.execution_count is not None:
             return f"cell In [{self.execution_count}]"
-        return f"cell defining `{defining}`"
+        return f"cell defining `{defining[:60]}`"  # a name is an identifier, but of any length
 
 
 def read_submission(path: Path) -> list[CodeCell]:

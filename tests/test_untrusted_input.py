@@ -34,6 +34,7 @@ from autograder.reports.console import feedback_text, summary_table
 from autograder.reports.gradescope import results_json, write_json_atomically
 from autograder.reports.model import CaseResult, ExerciseResult, GradeReport
 from autograder.sandbox import wire
+from autograder.sandbox.runner import Snippet
 
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -45,10 +46,9 @@ def _cells(*sources: str, counts: tuple[int | None, ...] = ()) -> list[CodeCell]
 
 
 def _load(snippets) -> dict:
-    """Run extracted snippets as the worker does (trusted test code here) and return the namespace."""
+    """The namespace the preamble and the extracted snippets make, run in order (trusted test code here)."""
     namespace: dict = {}
-    exec(compile(PREAMBLE, "<preamble>", "exec"), namespace)
-    for snippet in snippets:
+    for snippet in (Snippet(PREAMBLE, "<preamble>"), *snippets):
         exec(compile("\n" * (snippet.line - 1) + snippet.source, snippet.filename, "exec"), namespace)
     return namespace
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from corpus import catalogue
-from corpus.run import cli, prepare
+from corpus.run import cli, prepare, strict_json
 
 from autograder.checks.expect import difference, shown
 from autograder.notebook import extract
@@ -344,8 +344,7 @@ def test_results_json_is_strict_utf8_readable_by_all_and_atomic(tmp_path):
     target.parent.mkdir()
     target.write_text("old")
     write_json_atomically(target, results_json(_report("bad \ud800 key \x1b[31m\r")))
-    data = json.loads(target.read_bytes().decode("utf-8", "strict"))
-    json.dumps(data, ensure_ascii=False).encode("utf-8")  # no lone surrogate anywhere
+    data = strict_json(target.read_bytes())
     assert "\ufffd" in data["tests"][0]["output"] and "\x1b" not in target.read_text(encoding="utf-8")
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
     assert [path.name for path in target.parent.iterdir()] == ["results.json"]
@@ -391,7 +390,7 @@ def test_the_console_shows_hostile_feedback_harmlessly(built, encoding):
     assert process.returncode == 0, process.stderr.decode(errors="replace")[-3000:]
     assert b"\x1b" not in process.stdout + process.stderr and b"\r" not in process.stdout
     assert b"Exercise 1 (update_parameters_with_gd)" in process.stdout
-    json.loads(results.read_bytes().decode("utf-8", "strict"))
+    strict_json(results.read_bytes())
 
 
 def test_a_huge_cell_costs_the_grader_little_memory(built):

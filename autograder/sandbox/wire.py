@@ -25,7 +25,7 @@ import numpy as np
 MAX_DEPTH = 32
 MAX_NODES = 250_000  # values one encoded result may hold; more becomes an Opaque saying so
 MAX_DECODED_NODES = 1_000_000  # what decode accepts: above MAX_NODES, so only a forged frame reaches it
-MAX_HEADER_VALUES = 2_000_000  # JSON values a frame header may hold, counted before parsing (~64 bytes each)
+BYTES_PER_VALUE = 32  # a frame may hold one JSON value per this many bytes of its budget (a value costs ~64)
 NUMERIC_KINDS = frozenset("biufc")
 MAX_INT_BITS = 12_000  # about 3600 digits: below Python's limit for converting int to text (JSON)
 FRAME_HEAD = struct.Struct("<II")
@@ -204,11 +204,11 @@ def write_frame(stream: BinaryIO, message: dict | bytes, buffers: list[bytes] = 
     stream.flush()
 
 
-def read_frame(stream: BinaryIO, max_bytes: int,
-               max_values: int | None = MAX_HEADER_VALUES) -> tuple[dict, list[bytes]] | None:
+def read_frame(stream: BinaryIO, max_bytes: int) -> tuple[dict, list[bytes]] | None:
     """Read one frame; None at a clean end of stream.  Raises WireError past ``max_bytes``, or when the
-    header may hold more than ``max_values`` JSON values: counted (brackets, braces and commas, an upper
-    bound) before parsing, since parsing a header of tiny values costs 20 times its size."""
+    header may hold more than one JSON value per BYTES_PER_VALUE bytes of ``max_bytes``: values are
+    counted (brackets, braces and commas, an upper bound) before parsing, since parsing a header of tiny
+    values costs 20 times its size.  So a 65 MB result frame holds at most 2 million values."""
     head = _read_exactly(stream, FRAME_HEAD.size, allow_eof=True)
     if head is None:
         return None
@@ -217,7 +217,7 @@ def read_frame(stream: BinaryIO, max_bytes: int,
     if budget < 0 or count > 100_000:
         raise WireError("frame too large")
     header = _read_exactly(stream, header_size)
-    if max_values is not None and sum(header.count(mark) for mark in (b"{", b"[", b",")) > max_values:
+    if sum(header.count(mark) for mark in (b"{", b"[", b",")) > max_bytes // BYTES_PER_VALUE:
         raise WireError("frame header holds too many values")
     try:
         message = json.loads(header)

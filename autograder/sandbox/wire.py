@@ -26,6 +26,7 @@ MAX_DEPTH = 32
 MAX_NODES = 250_000  # values one encoded result may hold; more becomes an Opaque saying so
 MAX_DECODED_NODES = 1_000_000  # what decode accepts: above MAX_NODES, so only a forged frame reaches it
 BYTES_PER_VALUE = 32  # a frame may hold one JSON value per this many bytes of its budget (a value costs ~64)
+FEW_VALUES = 100_000  # and any frame this many
 NUMERIC_KINDS = frozenset("biufc")
 MAX_INT_BITS = 12_000  # about 3600 digits: below Python's limit for converting int to text (JSON)
 FRAME_HEAD = struct.Struct("<II")
@@ -206,9 +207,9 @@ def write_frame(stream: BinaryIO, message: dict | bytes, buffers: list[bytes] = 
 
 def read_frame(stream: BinaryIO, max_bytes: int) -> tuple[dict, list[bytes]] | None:
     """Read one frame; None at a clean end of stream.  Raises WireError past ``max_bytes``, or when the
-    header may hold more than one JSON value per BYTES_PER_VALUE bytes of ``max_bytes``: values are
-    counted (brackets, braces and commas, an upper bound) before parsing, since parsing a header of tiny
-    values costs 20 times its size.  So a 65 MB result frame holds at most 2 million values."""
+    header may hold more JSON values than FEW_VALUES or one per BYTES_PER_VALUE bytes of ``max_bytes``:
+    values are counted (brackets, braces and commas, an upper bound) before parsing, since parsing a header
+    of tiny values costs 20 times its size.  So a 65 MB result frame holds at most 2 million values."""
     head = _read_exactly(stream, FRAME_HEAD.size, allow_eof=True)
     if head is None:
         return None
@@ -217,7 +218,7 @@ def read_frame(stream: BinaryIO, max_bytes: int) -> tuple[dict, list[bytes]] | N
     if budget < 0 or count > 100_000:
         raise WireError("frame too large")
     header = _read_exactly(stream, header_size)
-    if sum(header.count(mark) for mark in (b"{", b"[", b",")) > max_bytes // BYTES_PER_VALUE:
+    if sum(header.count(mark) for mark in (b"{", b"[", b",")) > max(FEW_VALUES, max_bytes // BYTES_PER_VALUE):
         raise WireError("frame header holds too many values")
     try:
         message = json.loads(header)

@@ -287,7 +287,7 @@ def _parse(code: CodeCell) -> tuple[_Cell, ast.Module | None]:
 
 
 def _unparsed(code: CodeCell, reason: str) -> _Cell:
-    return _Cell(code, code.source.splitlines(keepends=True), tuple(MARKER.findall(code.source)), reason)
+    return _Cell(code, [], tuple(MARKER.findall(code.source)), reason)  # no definitions: its lines are not needed
 
 
 def _definition(cell: _Cell, node: ast.stmt) -> _Definition:

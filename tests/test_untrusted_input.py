@@ -406,3 +406,14 @@ def test_a_huge_cell_costs_the_grader_little_memory(built):
     code, peak_kb = process.stdout.split()
     assert code == "0", process.stderr
     assert int(peak_kb) < 1 << 20
+
+
+def test_json_of_tiny_values_is_refused_before_parsing(tmp_path):
+    """45 MB of empty lists would cost json.loads over 1 GB; printed lists inside a notebook are fine."""
+    path = tmp_path / "tiny.ipynb"
+    path.write_bytes(b'{"nbformat": 4, "cells": [' + b"[]," * 15_000_000 + b"[]]}")
+    with pytest.raises(SubmissionError, match=r"far more values than a notebook"):
+        read_submission(path)
+    printed = {**CODE, "outputs": [{"output_type": "stream", "name": "stdout", "text": [str(list(range(200_000)))]}]}
+    path.write_bytes(_notebook(printed))
+    assert [cell.source for cell in read_submission(path)] == [CODE["source"]]

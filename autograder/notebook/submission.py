@@ -21,7 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.sandbox.wire import json_values_bound
+
 MAX_BYTES = 50 << 20
+BYTES_PER_VALUE = 8  # a notebook has ~1 JSON value per 30 bytes; parsing tiny values costs ~20x the file
 OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # a FIFO must not block the open
 
 
@@ -56,6 +59,10 @@ def read_submission(path: Path) -> list[CodeCell]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SubmissionError("the submission is not a text file, so not a Jupyter notebook (.ipynb)") from None
+    if json_values_bound(data) > len(data) // BYTES_PER_VALUE + 100_000:
+        raise SubmissionError("the submission's JSON holds far more values than a notebook does (it is mostly "
+                              "tiny lists or numbers): if it has huge printed outputs, clear them (Kernel > Restart "
+                              "& Clear Output) and save it again")
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:

@@ -218,7 +218,7 @@ def read_frame(stream: BinaryIO, max_bytes: int) -> tuple[dict, list[bytes]] | N
     if budget < 0 or count > 100_000:
         raise WireError("frame too large")
     header = _read_exactly(stream, header_size)
-    if sum(header.count(mark) for mark in (b"{", b"[", b",")) > max(FEW_VALUES, max_bytes // BYTES_PER_VALUE):
+    if json_values_bound(header) > max(FEW_VALUES, max_bytes // BYTES_PER_VALUE):
         raise WireError("frame header holds too many values")
     try:
         message = json.loads(header)
@@ -234,6 +234,12 @@ def read_frame(stream: BinaryIO, max_bytes: int) -> tuple[dict, list[bytes]] | N
             raise WireError("frame too large")
         buffers.append(_read_exactly(stream, size))
     return message, buffers
+
+
+def json_values_bound(data: bytes) -> int:
+    """At least as many as the values in the JSON text ``data`` (containers plus separators), counted
+    without parsing it: parsing tiny values costs 20 times their text, so callers check this first."""
+    return sum(data.count(mark) for mark in (b"{", b"[", b","))
 
 
 def _read_exactly(stream: BinaryIO, size: int, allow_eof: bool = False) -> bytes | None:

@@ -29,10 +29,10 @@ from autograder.notebook import extract
 from autograder.notebook.assignment import MARKER, PREAMBLE, graded_function_name, load_assignment
 from autograder.notebook.extract import ExtractionError, FunctionFinder
 from autograder.notebook.submission import CodeCell, SubmissionError, read_submission
-from autograder.reports.clean import CASE_CHARS, REPORT_CHARS, capped, clean
 from autograder.reports.console import feedback_text, summary_table
 from autograder.reports.gradescope import results_json, write_json_atomically
 from autograder.reports.model import CaseResult, ExerciseResult, GradeReport
+from autograder.reports.sanitize import CASE_CHARS, REPORT_CHARS, capped, clean
 from autograder.sandbox import wire
 from autograder.sandbox.runner import Snippet
 
@@ -310,7 +310,7 @@ def test_clean_escapes_every_control_sequence_and_keeps_layout():
     cleaned = clean(hostile)
     assert not CONTROL.search(cleaned)
     assert "\u202e" not in cleaned
-    assert cleaned.startswith("ok\tfine\nCSI \\x1b[2J OSC \\x1b]0;title\\x07 CR \\x0d BS \\x08 DEL \\x7f C1 \\x9b31m")
+    assert cleaned.startswith("ok\tfine\nCSI \\x1b[2J OSC \\x1b]0;title\\x07 CR \n BS \\x08 DEL \\x7f C1 \\x9b31m")
     assert cleaned.endswith("bidi \\u202e lone \ufffd\n")
     assert clean(cleaned) == cleaned
     cleaned.encode("utf-8")
@@ -318,7 +318,7 @@ def test_clean_escapes_every_control_sequence_and_keeps_layout():
 
 def test_capped_says_what_it_left_out():
     assert capped("short", 10) == "short"
-    assert capped("x" * 5000, 2000) == "x" * 2000 + "\n... (3,000 more characters not shown)"
+    assert capped("x" * 5000, 2000) == "x" * 2000 + "\n... (cut: only the first 2000 characters are shown)"
 
 
 def _report(feedback: str, cases: int = 10, output: str = "") -> GradeReport:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from autograder.reports.clean import REPORT_CHARS, capped, clean
 from autograder.reports.model import GradeReport
+from autograder.reports.sanitize import REPORT_CHARS, capped, clean
 
 MARKS = {"passed": "ok", "partial": "part", "failed": "FAIL"}
 

@@ -142,7 +142,7 @@ def _escapes(assignment: Assignment, x: dict[str, Exercise]) -> Variant:
         update_lr.name: src.wrapped(update_lr, result=r'"\x1b[2J\ud800"'),
     }
     expect = _expect(assignment, **{
-        gd.name: _zero(r"ValueError: \\x1b\[2J\\x1b\[H\\x1b\]0;owned\\x07 total 100\.00 / 100\\x0d\\x08"),
+        gd.name: _zero(r"ValueError: \\x1b\[2J\\x1b\[H\\x1b\]0;owned\\x07 total 100\.00 / 100\n\\x08\\x08"),
         rmb.name: _zero("ValueError: broken \ufffd character"),
         velocity.name: _zero(r"is missing the keys?"),
         momentum.name: _zero(r"Your code printed:\n.*\\x1b\[2J"),

@@ -1,10 +1,11 @@
-"""Text that is safe to show and to store, whatever a student's code put in it.
+"""Text from student code made safe to show and to store, whatever the student's code put in it.
 
 Feedback quotes exception messages and printed output of student code.  Before
-any of it reaches a terminal or a file, :func:`clean` makes control characters
-visible as escapes (so an ANSI sequence cannot repaint the instructor's
-terminal, and a ``\\r`` cannot overwrite a line), replaces lone surrogates by
-U+FFFD (so the text is valid UTF-8), and :func:`capped` bounds its length.
+any of it reaches a terminal, a page or a file, :func:`clean` makes control
+characters visible as escapes (so an ANSI sequence cannot repaint the
+instructor's terminal), turns carriage returns into newlines (so no line can be
+overwritten), and replaces lone surrogates by U+FFFD (so the text is valid
+UTF-8); :func:`capped` bounds its length.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 
 def clean(text: str) -> str:
     """``text`` with control characters shown as escapes (``\\x1b``) and lone surrogates replaced."""
-    text = SURROGATE.sub("\ufffd", text.replace("\r\n", "\n"))
+    text = SURROGATE.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))
     return UNSAFE.sub(_escape, text)
 
 
@@ -37,10 +38,15 @@ def clean_tree(value: Any) -> Any:
 
 
 def capped(text: str, limit: int) -> str:
-    """``text``, cut to about ``limit`` characters with a note saying how much was left out."""
+    """``text``, cut to ``limit`` characters with a note saying so."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}\n... ({len(text) - limit:,} more characters not shown)"
+    return text[:limit] + f"\n... (cut: only the first {limit} characters are shown)"
+
+
+def printable(text: str, limit: int) -> str:
+    """``text`` cleaned and cut to ``limit`` characters (the work is bounded first)."""
+    return capped(clean(text[:4 * limit]), limit)
 
 
 def _escape(match: re.Match[str]) -> str:

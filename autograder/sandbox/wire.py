@@ -8,6 +8,11 @@ decoding what a hostile process sent can build plain data and nothing else.
 A frame is ``<u32 header length><u32 buffer count><header JSON>`` followed by
 ``<u64 length><bytes>`` for each buffer.
 
+What the grader receives is bounded before it costs memory: frame bytes (the
+caller's ``max_bytes``), JSON values in a header (counted before parsing),
+nesting depth and values decoded; an honest result too large to check arrives
+as an Opaque that says so.
+
 This module imports only the standard library and numpy: the sandbox worker
 loads it by path, outside the ``autograder`` package.
 """

@@ -3,23 +3,31 @@
 exit codes:
   0  the command did its job (a graded submission exits 0 whatever its score)
   1  the tool itself could not do its job (broken kit, nbgrader failure, release out of date with --check)
-  2  wrong usage (unknown option, a submission path that does not exist, an unknown assignment or course)
+  2  wrong usage (unknown option, a submission path that does not exist, an unknown assignment or course,
+     a limit outside its bounds: --timeout 0.1 to 600 seconds, --memory-mb 64 to 16384)
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from autograder import __version__
 from autograder.course import AssignmentFiles, CourseError, resolve
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2  # wrong usage exits 2, as argparse does
+TIMEOUT_SECONDS = (0.1, 600.0)
+MEMORY_MB = (64, 16384)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # whatever the terminal's encoding, printing never fails
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         return args.command(args)
     except CourseError as error:  # no such course or assignment: the instructor's usage error
@@ -93,8 +101,23 @@ def _assignment_files(args: argparse.Namespace) -> AssignmentFiles:
 
 
 def _add_limits(parser: argparse.ArgumentParser, timeout: float = 5.0) -> None:
-    parser.add_argument("--timeout", type=float, default=timeout, help="seconds per exercise (default %(default)s)")
-    parser.add_argument("--memory-mb", type=int, default=256, help="memory per exercise (default %(default)s MB)")
+    parser.add_argument("--timeout", type=_bounded(float, *TIMEOUT_SECONDS), default=timeout,
+                        help="seconds per exercise, {:g} to {:g} (default %(default)s)".format(*TIMEOUT_SECONDS))
+    parser.add_argument("--memory-mb", type=_bounded(int, *MEMORY_MB), default=256,
+                        help="memory per exercise in MB, {} to {} (default %(default)s)".format(*MEMORY_MB))
+
+
+def _bounded(kind: type, low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a number of ``kind`` from ``low`` to ``high`` (not NaN, not infinite)."""
+
+    def parse(text: str) -> float:
+        value = kind(text)  # ValueError: argparse says "invalid float value"
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"{text} is not between {low:g} and {high:g}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def _add_settings(parser: argparse.ArgumentParser) -> None:
@@ -128,6 +151,7 @@ def _grade(args: argparse.Namespace) -> int:
     from autograder.reports.console import feedback_text, summary_table
     from autograder.reports.feedback_page import feedback_path, write_feedback_page
     from autograder.reports.gradescope import grader_failure_json, results_json, write_json_atomically
+    from autograder.reports.sanitize import CASE_CHARS, capped, clean
     from autograder.sandbox.runner import Limits
     from autograder.settings import SettingsError, load_settings
 
@@ -152,9 +176,10 @@ def _grade(args: argparse.Namespace) -> int:
         report = grade_submission(args.submission, files=files,
                                   limits=Limits(timeout=args.timeout, memory_mb=args.memory_mb))
     except Exception as error:  # noqa: BLE001 - the grader failed: say so, in results.json too
-        print(f"error: the grader could not run: {type(error).__name__}: {error}", file=sys.stderr)
+        reason = clean(capped(f"{type(error).__name__}: {error}", CASE_CHARS))
+        print(f"error: the grader could not run: {reason}", file=sys.stderr)
         if args.results:
-            write_json_atomically(args.results, grader_failure_json(f"{type(error).__name__}: {error}"))
+            write_json_atomically(args.results, grader_failure_json(reason))
         return EXIT_FAILURE
     if args.results:
         write_json_atomically(args.results, results_json(report, settings))
@@ -165,7 +190,7 @@ def _grade(args: argparse.Namespace) -> int:
         feedback = feedback_text(report)
         print("\n" + feedback if feedback else "", end="")
     for problem in report.internal_errors:
-        print(f"warning: grader problem while checking: {problem}", file=sys.stderr)
+        print(f"warning: grader problem while checking: {clean(problem)}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -35,6 +35,7 @@ from autograder.notebook.assignment import load_assignment
 ASSIGNMENT = load_assignment()
 VARIANTS = catalogue(ASSIGNMENT)
 PARALLEL_RUNS = 3
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # tab and newline are layout
 
 
 def _variant_params() -> list:
@@ -61,6 +62,7 @@ def test_run_completes_with_valid_results(variant, graded, assignment):
     run = graded[variant.id]
     assert run.returncode == 0, f"exit code {run.returncode}\n{run.stderr[-3000:]}"
     assert "Traceback" not in run.stderr, run.stderr[-3000:]
+    assert not CONTROL.search(run.stdout + run.stderr), "raw control characters on the console"
     assert run.results_error is None, run.results_error
     assert "stale" not in run.results, "the stale results.json was not replaced"
     assert not schema_problems(run.results, assignment), schema_problems(run.results, assignment)

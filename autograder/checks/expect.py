@@ -6,10 +6,13 @@ values.  The first difference becomes a :class:`CheckFailure` whose message
 names the place (``parameters["W2"]``, ``mini_batches[3][1]``), what was got
 and -- for public cases only -- what was expected.  When the result equals what
 a known mistake (:class:`Misconception`) produces, the hint names the mistake.
+Anything of the student's that a message quotes goes through :func:`shown`,
+so a 60 MB key or a 3600-digit integer is quoted in a few dozen characters.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +26,8 @@ from autograder.sandbox.wire import Opaque
 RTOL = 1e-6
 ATOL = 1e-9
 REAL_SCALARS = (int, float, np.integer, np.floating)
+SHOWN_CHARS = 60  # of one quoted value
+SHOWN_ITEMS = 8  # of a quoted tuple or list of keys
 
 
 class CheckFailure(AssertionError):
@@ -86,7 +91,8 @@ def separate(got: tuple, *, names: tuple[str, ...]) -> None:
                                    "other", f"create {names[i]} and {names[j]} as two separate dicts")
             shared = _shared_arrays(first, second)
             if shared:
-                raise CheckFailure(f"{names[i]}[{shared!r}] and {names[j]}[{shared!r}] are the same array, so "
+                key = shown(shared)
+                raise CheckFailure(f"{names[i]}[{key}] and {names[j]}[{key}] are the same array, so "
                                    "updating one changes the other", "give each entry its own np.zeros(...) array")
 
 
@@ -108,7 +114,7 @@ def difference(got: Any, want: Any, path: str, reveal: bool) -> str | None:
     if isinstance(want, REAL_SCALARS) and not isinstance(want, (bool, np.bool_)):
         return _scalar_difference(got, want, path, reveal)
     if type(got) is not type(want) or got != want:
-        return f"{path} is {describe(got)}" + (f", expected {want!r}" if reveal else "")
+        return f"{path} is {describe(got)}" + (f", expected {shown(want)}" if reveal else "")
     return None
 
 
@@ -126,7 +132,31 @@ def describe(value: Any) -> str:
         return f"a dict with keys {_keys(value)}"
     if isinstance(value, np.generic):
         return f"a numpy {value.dtype} scalar ({value!r})"
-    return f"a {type(value).__name__} ({value!r:.60})"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name} ({shown(value)})"
+
+
+def shown(value: Any, depth: int = 0) -> str:
+    """A value as Python would show it, bounded in length and in the work it takes, whatever it is."""
+    kind = type(value)
+    if kind is str:
+        text = repr(value[:SHOWN_CHARS])
+        return text if len(value) <= SHOWN_CHARS else f"{text[:-1]}...{text[-1]} ({len(value):,} characters)"
+    if kind is int and value.bit_length() > 3 * SHOWN_CHARS:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
+    if kind in (tuple, list):
+        brackets = "()" if kind is tuple else "[]"
+        if depth >= 2 and value:
+            return f"{brackets[0]}... ({len(value):,} items){brackets[1]}"
+        items = [shown(item, depth + 1) for item in value[:SHOWN_ITEMS]]
+        more = [f"... ({len(value):,} items)"] if len(value) > SHOWN_ITEMS else []
+        text = brackets[0] + ", ".join(items + more) + ("," if kind is tuple and len(value) == 1 else "") + brackets[1]
+        return text if len(text) <= 4 * SHOWN_CHARS else f"{text[:4 * SHOWN_CHARS]}... ({len(value):,} items)"
+    if isinstance(value, (dict, np.ndarray, Opaque)):
+        return describe(value)
+    scalar = isinstance(value, (int, float, complex, np.generic, type(None)))
+    text = repr(value) if scalar else f"a {kind.__name__}"
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "..."
 
 
 def _array_difference(got: Any, want: np.ndarray, path: str, reveal: bool) -> str | None:
@@ -156,7 +186,7 @@ def _dict_difference(got: Any, want: dict, path: str, reveal: bool) -> str | Non
     if extra:
         return f"{path} has unexpected key{'s' * (len(extra) > 1)} {_keys(extra)}; expected exactly {_keys(want)}"
     for key, value in want.items():
-        problem = difference(got[key], value, f"{path}[{key!r}]", reveal)
+        problem = difference(got[key], value, f"{path}[{shown(key)}]", reveal)
         if problem:
             return problem
     return None
@@ -177,8 +207,11 @@ def _sequence_difference(got: Any, want: tuple | list, path: str, reveal: bool) 
 def _scalar_difference(got: Any, want: Any, path: str, reveal: bool) -> str | None:
     if not isinstance(got, REAL_SCALARS) or isinstance(got, (bool, np.bool_)):
         return f"{path} should be a single number, but it is {describe(got)}"
-    if math.isclose(float(got), float(want), rel_tol=RTOL, abs_tol=ATOL):
-        return None
+    try:
+        if math.isclose(float(got), float(want), rel_tol=RTOL, abs_tol=ATOL):
+            return None
+    except OverflowError:  # an integer beyond any float: not the expected value
+        pass
     expected = f", expected {_number(want)}" if reveal else ", which is not the expected value"
     return f"{path} is {_number(got)}{expected}"
 
@@ -194,8 +227,12 @@ def _diagnose(got: Any, case: Case, misconceptions: tuple[Misconception, ...]) -
 def _number(value: Any) -> str:
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
-    return f"{value:.8g}" if isinstance(value, REAL_SCALARS) and not isinstance(value, bool) else repr(value)
+    try:
+        return f"{value:.8g}" if isinstance(value, REAL_SCALARS) else shown(value)
+    except OverflowError:  # an integer beyond any float
+        return shown(value)
 
 
 def _keys(keys: Any) -> str:
-    return "[" + ", ".join(repr(key) for key in keys) + "]"
+    first = [shown(key) for key in itertools.islice(keys, SHOWN_ITEMS)]
+    return "[" + ", ".join(first + ([f"... ({len(keys):,} keys)"] if len(keys) > SHOWN_ITEMS else [])) + "]"

@@ -21,6 +21,7 @@ from autograder.checks.case import Case
 from autograder.checks.expect import CheckFailure
 from autograder.notebook.assignment import Assignment
 from autograder.reports.model import CaseResult
+from autograder.reports.sanitize import CASE_CHARS, capped, clean
 from autograder.sandbox.runner import ExerciseRun, StudentError
 
 RunCases = Callable[[dict[str, list[Case]]], dict[str, ExerciseRun]]
@@ -101,6 +102,7 @@ class GradingPlugin:
         (pytest's own formatting would cost more than the whole grading of a failed case)."""
         passed = call.excinfo is None
         feedback, hint = ("", None) if passed else self._feedback(item, call)
+        feedback, hint = clean(capped(feedback, CASE_CHARS)), hint and clean(capped(hint, CASE_CHARS))
         if call.when == "call" or (call.when == "setup" and not passed):
             case = _case_of(item)
             misconception = hint[len(DIAGNOSIS):] if hint and hint.startswith(DIAGNOSIS) else None
@@ -116,7 +118,7 @@ class GradingPlugin:
             return error.message, error.hint
         if isinstance(error, StudentFailure):
             return str(error), None
-        self.internal_errors.append(f"{item.nodeid}: {call.excinfo.typename}: {error}")
+        self.internal_errors.append(capped(f"{item.nodeid}: {call.excinfo.typename}: {error}", CASE_CHARS))
         return f"the grader could not check this result ({call.excinfo.typename}); please tell your instructor", None
 
 

@@ -25,7 +25,8 @@ import nbformat
 
 from autograder.course import default_files
 
-MARKER = re.compile(r"^\s*#\s*GRADED FUNCTION\s*:\s*([A-Za-z_]\w*)\s*$", re.MULTILINE)
+_BLANK = r"[ \t\r\f\v]*"  # within one line: "\s*" spanning lines made the search quadratic in blank lines
+MARKER = re.compile(rf"^{_BLANK}#{_BLANK}GRADED FUNCTION{_BLANK}:{_BLANK}([A-Za-z_]\w*){_BLANK}$", re.MULTILINE)
 SOLUTION_DELIMITERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 TEST_CELL_SUFFIX = "_test"  # the grade_id of an exercise's public test cell is its name plus this
 

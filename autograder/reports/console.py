@@ -1,10 +1,11 @@
-"""The per-exercise score table printed after grading, and the feedback under it."""
+"""The per-exercise score table printed after grading, and the feedback under it (cleaned and capped)."""
 
 from __future__ import annotations
 
 import textwrap
 
 from autograder.reports.model import GradeReport
+from autograder.reports.sanitize import REPORT_CHARS, capped, clean
 
 MARKS = {"passed": "ok", "partial": "part", "failed": "FAIL"}
 
@@ -21,7 +22,7 @@ def summary_table(report: GradeReport) -> str:
     lines.append(f"{'':>2}  {'total':<{width}}  {'':>5}  {_points(report.score, report.max_score):>13}")
     if report.error:
         lines.append(f"\nThe submission could not be graded: {report.error}")
-    return "\n".join(lines) + "\n"
+    return clean("\n".join(lines) + "\n")
 
 
 def feedback_text(report: GradeReport) -> str:
@@ -48,7 +49,7 @@ def feedback_text(report: GradeReport) -> str:
                     shown_hints.append(case.hint)
                     lines.append(textwrap.indent(f"Hint: {case.hint}", "      "))
             blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + ("\n" if blocks else "")
+    return clean(capped("\n\n".join(blocks), REPORT_CHARS) + ("\n" if blocks else ""))
 
 
 def _points(score: float, points: float) -> str:

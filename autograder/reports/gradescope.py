@@ -1,4 +1,4 @@
-"""Gradescope's results.json: one test entry per case, written atomically."""
+"""Gradescope's results.json: one test entry per case, cleaned, capped, written atomically (mode 0644)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from autograder.reports.atomic import write_text_atomically
 from autograder.reports.console import summary_table
 from autograder.reports.disclosure import case_name, case_text
 from autograder.reports.model import ExerciseResult, GradeReport
+from autograder.reports.sanitize import CASE_CHARS, REPORT_CHARS, capped, clean_tree
 from autograder.settings import DEFAULT_SETTINGS, FeedbackSettings
 
 
 def results_json(report: GradeReport, settings: FeedbackSettings = DEFAULT_SETTINGS) -> dict[str, Any]:
     """The report in Gradescope's autograder results format, telling students what ``settings`` allow."""
-    tests = [test for exercise in report.exercises for test in _exercise_tests(exercise, settings)]
+    tests = _within_budget([test for exercise in report.exercises for test in _exercise_tests(exercise, settings)])
     return {
         "score": round(sum(test["score"] for test in tests), 4),  # what the student sees add up
         "execution_time": round(report.seconds, 3),
@@ -35,7 +36,7 @@ def grader_failure_json(message: str) -> dict[str, Any]:
 
 def _exercise_tests(exercise: ExerciseResult, settings: FeedbackSettings) -> list[dict[str, Any]]:
     title = f"Exercise {exercise.number} - {exercise.name}"
-    printed = f"\n\nYour code printed:\n{exercise.output}" if exercise.output else ""
+    printed = f"\n\nYour code printed:\n{capped(exercise.output, CASE_CHARS)}" if exercise.output else ""
     if not exercise.cases:
         return [_test(title, f"{exercise.number}", 0.0, exercise.points, False,
                       (exercise.problem or "no test could run") + printed, exercise.name)]
@@ -46,6 +47,15 @@ def _exercise_tests(exercise: ExerciseResult, settings: FeedbackSettings) -> lis
                      share if case.passed else 0.0, share, case.passed, output + (printed if k == 1 else ""),
                      exercise.name, "hidden case" if case.hidden else "public case")
         tests.append({**test, "visibility": settings.hidden_cases if case.hidden else "visible"})
+    return tests
+
+
+def _within_budget(tests: list[dict[str, Any]], least: int = 200) -> list[dict[str, Any]]:
+    """The tests with their outputs cut so that together they stay near REPORT_CHARS (each keeps ``least``)."""
+    remaining = REPORT_CHARS
+    for test in tests:
+        test["output"] = capped(test["output"], max(remaining, least))
+        remaining -= len(test["output"])
     return tests
 
 
@@ -63,5 +73,7 @@ def _test(name: str, number: str, score: float, max_score: float, passed: bool, 
 
 
 def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` as JSON so that readers see the old file or the whole new one, never a part."""
-    write_text_atomically(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+    """Write ``data`` as JSON so that readers see the old file or the whole new one, never a part.
+
+    Every string is cleaned first (no control characters, no lone surrogates): the file is strict UTF-8 JSON."""
+    write_text_atomically(path, json.dumps(clean_tree(data), indent=2, allow_nan=False, ensure_ascii=False) + "\n")

@@ -8,6 +8,11 @@ decoding what a hostile process sent can build plain data and nothing else.
 A frame is ``<u32 header length><u32 buffer count><header JSON>`` followed by
 ``<u64 length><bytes>`` for each buffer.
 
+What the grader receives is bounded before it costs memory: frame bytes (the
+caller's ``max_bytes``), JSON values in a header (counted before parsing),
+nesting depth and values decoded; an honest result too large to check arrives
+as an Opaque that says so.
+
 This module imports only the standard library and numpy: the sandbox worker
 loads it by path, outside the ``autograder`` package.
 """
@@ -23,6 +28,10 @@ from typing import Any, BinaryIO
 import numpy as np
 
 MAX_DEPTH = 32
+MAX_NODES = 250_000  # values one encoded result may hold; more becomes an Opaque saying so
+MAX_DECODED_NODES = 1_000_000  # what decode accepts: above MAX_NODES, so only a forged frame reaches it
+BYTES_PER_VALUE = 32  # a frame may hold one JSON value per this many bytes of its budget (a value costs ~64)
+FEW_VALUES = 100_000  # and any frame this many
 NUMERIC_KINDS = frozenset("biufc")
 MAX_INT_BITS = 12_000  # about 3600 digits: below Python's limit for converting int to text (JSON)
 FRAME_HEAD = struct.Struct("<II")
@@ -31,6 +40,10 @@ BUFFER_HEAD = struct.Struct("<Q")
 
 class WireError(ValueError):
     """A frame that is malformed, too large or holds something not allowed."""
+
+
+class _TooLarge(Exception):
+    """More than MAX_NODES values to encode."""
 
 
 @dataclass(frozen=True)
@@ -45,12 +58,22 @@ def encode(value: Any, buffers: list[bytes]) -> Any:
     """Turn ``value`` into a JSON-able tree; raw array bytes are appended to ``buffers``.
 
     A dict, list or array met a second time is sent as an alias of the first, so
-    the receiver sees shared objects (``v is s``) as shared.
+    the receiver sees shared objects (``v is s``) as shared.  A value of more than
+    MAX_NODES parts is sent as an Opaque that says so.
     """
-    return _encode(value, buffers, 0, {})
+    start, count = len(buffers), [0]
+    try:
+        return _encode(value, buffers, 0, {}, count)
+    except _TooLarge:
+        del buffers[start:]
+        return {"t": "opaque", "type": type(value).__name__,
+                "reason": f"a structure of more than {MAX_NODES:,} values, too large to check"}
 
 
-def _encode(value: Any, buffers: list[bytes], depth: int, seen: dict[int, int]) -> Any:
+def _encode(value: Any, buffers: list[bytes], depth: int, seen: dict[int, int], count: list[int]) -> Any:
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise _TooLarge
     kind = type(value)
     if depth > MAX_DEPTH:
         return {"t": "opaque", "type": kind.__name__, "reason": "nested too deeply"}
@@ -66,10 +89,10 @@ def _encode(value: Any, buffers: list[bytes], depth: int, seen: dict[int, int]) 
             return {"t": "alias", "of": seen[id(value)]}
         seen[id(value)] = len(seen)
     if kind in (list, tuple):
-        return {"t": kind.__name__, "items": [_encode(item, buffers, depth + 1, seen) for item in value]}
+        return {"t": kind.__name__, "items": [_encode(item, buffers, depth + 1, seen, count) for item in value]}
     if kind is dict:
-        return {"t": "dict", "items": [[_encode(k, buffers, depth + 1, seen), _encode(v, buffers, depth + 1, seen)]
-                                       for k, v in value.items()]}
+        return {"t": "dict", "items": [[_encode(k, buffers, depth + 1, seen, count),
+                                        _encode(v, buffers, depth + 1, seen, count)] for k, v in value.items()]}
     if kind is np.ndarray or (isinstance(value, np.generic) and kind is value.dtype.type):
         dtype = value.dtype
         if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None:
@@ -83,19 +106,22 @@ def _encode(value: Any, buffers: list[bytes], depth: int, seen: dict[int, int]) 
 def decode(tree: Any, buffers: list[bytes]) -> Any:
     """Rebuild plain data from :func:`encode`'s output, validating every node.
 
-    Whatever the tree holds, the only exception is WireError.
+    Whatever the tree holds, the only exception is WireError (also past MAX_DECODED_NODES values).
     """
     try:
-        return _decode(tree, buffers, 0, [])
+        return _decode(tree, buffers, 0, [], [0])
     except WireError:
         raise
     except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as error:
         raise WireError(f"malformed value ({type(error).__name__})") from None
 
 
-def _decode(node: Any, buffers: list[bytes], depth: int, made: list[Any]) -> Any:
+def _decode(node: Any, buffers: list[bytes], depth: int, made: list[Any], count: list[int]) -> Any:
     if depth > MAX_DEPTH + 1 or not isinstance(node, dict):
         raise WireError("malformed value")
+    count[0] += 1
+    if count[0] > MAX_DECODED_NODES:
+        raise WireError("too many values")
     tag = node.get("t")
     if tag == "py":
         value = node.get("v")
@@ -110,14 +136,14 @@ def _decode(node: Any, buffers: list[bytes], depth: int, made: list[Any]) -> Any
             raise WireError("bad alias")
         return made[index]
     if tag == "tuple":
-        return tuple(_decode(item, buffers, depth + 1, made) for item in _expect(node, "items", list))
+        return tuple(_decode(item, buffers, depth + 1, made, count) for item in _expect(node, "items", list))
     if tag == "list":
         items: list[Any] = []
         made.append(items)
-        items.extend(_decode(item, buffers, depth + 1, made) for item in _expect(node, "items", list))
+        items.extend(_decode(item, buffers, depth + 1, made, count) for item in _expect(node, "items", list))
         return items
     if tag == "dict":
-        return _decode_dict(node, buffers, depth, made)
+        return _decode_dict(node, buffers, depth, made, count)
     if tag in ("ndarray", "npscalar"):
         array = _decode_array(node, buffers, scalar=tag == "npscalar")
         if tag == "ndarray":
@@ -128,17 +154,17 @@ def _decode(node: Any, buffers: list[bytes], depth: int, made: list[Any]) -> Any
     raise WireError(f"unknown tag {tag!r}")
 
 
-def _decode_dict(node: dict, buffers: list[bytes], depth: int, made: list[Any]) -> dict:
+def _decode_dict(node: dict, buffers: list[bytes], depth: int, made: list[Any], count: list[int]) -> dict:
     pairs = _expect(node, "items", list)
     if not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
         raise WireError("malformed dict")
     result: dict[Any, Any] = {}
     made.append(result)
     for raw_key, raw_value in pairs:
-        key = _decode(raw_key, buffers, depth + 1, made)
+        key = _decode(raw_key, buffers, depth + 1, made, count)
         if not (type(key) in (str, int, bool, float, tuple) or key is None):
             raise WireError("dict key is not plain data")
-        result[key] = _decode(raw_value, buffers, depth + 1, made)
+        result[key] = _decode(raw_value, buffers, depth + 1, made, count)
     return result
 
 
@@ -185,7 +211,10 @@ def write_frame(stream: BinaryIO, message: dict | bytes, buffers: list[bytes] = 
 
 
 def read_frame(stream: BinaryIO, max_bytes: int) -> tuple[dict, list[bytes]] | None:
-    """Read one frame; None at a clean end of stream.  Raises WireError past ``max_bytes``."""
+    """Read one frame; None at a clean end of stream.  Raises WireError past ``max_bytes``, or when the
+    header may hold more JSON values than FEW_VALUES or one per BYTES_PER_VALUE bytes of ``max_bytes``:
+    values are counted (brackets, braces and commas, an upper bound) before parsing, since parsing a header
+    of tiny values costs 20 times its size.  So a 65 MB result frame holds at most 2 million values."""
     head = _read_exactly(stream, FRAME_HEAD.size, allow_eof=True)
     if head is None:
         return None
@@ -193,8 +222,11 @@ def read_frame(stream: BinaryIO, max_bytes: int) -> tuple[dict, list[bytes]] | N
     budget = max_bytes - header_size
     if budget < 0 or count > 100_000:
         raise WireError("frame too large")
+    header = _read_exactly(stream, header_size)
+    if json_values_bound(header) > max(FEW_VALUES, max_bytes // BYTES_PER_VALUE):
+        raise WireError("frame header holds too many values")
     try:
-        message = json.loads(_read_exactly(stream, header_size))
+        message = json.loads(header)
     except (ValueError, RecursionError) as error:  # bad UTF-8 or JSON, numbers too long, nesting too deep
         raise WireError("frame header is not JSON") from error
     if not isinstance(message, dict):
@@ -207,6 +239,12 @@ def read_frame(stream: BinaryIO, max_bytes: int) -> tuple[dict, list[bytes]] | N
             raise WireError("frame too large")
         buffers.append(_read_exactly(stream, size))
     return message, buffers
+
+
+def json_values_bound(data: bytes) -> int:
+    """At least as many as the values in the JSON text ``data`` (containers plus separators), counted
+    without parsing it: parsing tiny values costs 20 times their text, so callers check this first."""
+    return sum(data.count(mark) for mark in (b"{", b"[", b","))
 
 
 def _read_exactly(stream: BinaryIO, size: int, allow_eof: bool = False) -> bytes | None:

@@ -12,6 +12,7 @@
 - ``hostile-N``: a different attack in each exercise (see :mod:`corpus.attacks`).
 - ``crash-*``, ``forged-frame-without-inputs``, ``frame-flood``: hostile frames and results aimed at the
   grader itself: they cost only their own exercise, never the whole run or a neighbour.
+- ``grader-*``: attacks on the grader's own handling of untrusted input (see :mod:`corpus.grader_attacks`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from types import SimpleNamespace
 
 from autograder.notebook.assignment import Assignment, Exercise
 
+from . import grader_attacks
 from . import notebooks as nb
 from . import sources as src
 from .attacks import ATTACKS, Attack, forged_frame_without_inputs, frame_flood
@@ -34,7 +36,7 @@ NOT_IMPLEMENTED = r"not implemented yet"
 
 def catalogue(assignment: Assignment) -> list[Variant]:
     return [*_baseline(assignment), *_structure(assignment), *_broken(assignment), _defects(assignment),
-            *_hostile(assignment), *_crashes(assignment)]
+            *_hostile(assignment), *_crashes(assignment), *grader_attacks.variants(assignment)]
 
 
 def _all(assignment: Assignment, expect: Expect) -> dict[str, Expect]:
@@ -321,7 +323,6 @@ def _broken(assignment: Assignment) -> list[Variant]:
 
 def _defects(assignment: Assignment) -> Variant:
     x = _exercises(assignment)
-    release = nb.release()
     syntax_line = _line_of(x.gd, "L = len(parameters)")
     broken_gd, _ = src.with_syntax_error(x.gd, syntax_line)
     replacements = {
@@ -339,16 +340,17 @@ def _defects(assignment: Assignment) -> Variant:
     notebook = nb.solved(assignment, replacements)
     demo = nb.graded_index(notebook, x.velocity.name) + 2
     notebook = nb.replace_cell(notebook, demo, "v = initialize_velocity(parameters\nprint(v[")
-    gd_cell = nb.graded_index(release, x.gd.name) + 1
     expect = _full_except(assignment, **{
-        x.gd.name: Expect(Outcome.ZERO, rf"cell {gd_cell} \(where {x.gd.name} is defined\) has a syntax error at "
+        x.gd.name: Expect(Outcome.ZERO, rf"the cell defining `{x.gd.name}` has a syntax error at "
                                       rf"line {syntax_line}: '\(' was never closed"),
         x.rmb.name: Expect(Outcome.ZERO, r"failed before the function could be called: your code raised NameError: "
-                                       r"name 'DEFAULT_BATCH_SIZE' is not defined\n\s+at cell \d+, line \d+"),
+                                       r"name 'DEFAULT_BATCH_SIZE' is not defined\n"
+                                       r"\s+at cell defining `random_mini_batches`, line \d+"),
         x.velocity.name: Expect(Outcome.FULL, rule="a syntax error in an unrelated (demo) cell costs nothing"),
         x.momentum.name: Expect(Outcome.ZERO, rf"does not define {x.momentum.name}\(\) any more"),
         x.init_adam.name: Expect(Outcome.ZERO, rf"no function named {x.init_adam.name} was found"),
-        x.adam.name: Expect(Outcome.ZERO, r"ZeroDivisionError: division by zero\n\s+at cell \d+, line \d+"),
+        x.adam.name: Expect(Outcome.ZERO, r"ZeroDivisionError: division by zero\n\s+at cell defining "
+                                        r"`update_parameters_with_adam`, line \d+"),
         x.update_lr.name: Expect(Outcome.LESS, r"decay multiplies instead of dividing"),
         x.schedule.name: Expect(Outcome.ZERO, r"did you forget a return statement"),
     })

@@ -73,7 +73,7 @@ def grade(variant: Variant, root: Path) -> Graded:
         graded = Graded(variant, workspace, -1, str(error.stdout or ""), f"the CLI hung: {error}",
                         time.monotonic() - started)
     try:
-        graded.results = json.loads(workspace.results.read_text(encoding="utf-8"))
+        graded.results = strict_json(workspace.results.read_bytes())
     except (OSError, ValueError) as error:
         graded.results_error = f"{type(error).__name__}: {error}"
     graded.leftover_processes = processes_under(workspace.root, wait=3.0)
@@ -82,6 +82,13 @@ def grade(variant: Variant, root: Path) -> Graded:
         + [p.name for p in workspace.results.parent.iterdir() if p != workspace.results]
         + ([workspace.outside.name] if workspace.outside.exists() else []))
     return graded
+
+
+def strict_json(data: bytes) -> Any:
+    """JSON as a strict consumer reads it: valid UTF-8, and no lone surrogate even as an escape."""
+    value = json.loads(data.decode("utf-8", "strict"))
+    json.dumps(value, ensure_ascii=False).encode("utf-8", "strict")  # UnicodeEncodeError (a ValueError) if any
+    return value
 
 
 def processes_under(root: Path, wait: float = 0.0) -> list[str]:

@@ -164,7 +164,7 @@ def test_gradescope_replay(files, second, tmp_path):
 
 
 @pytest.mark.parametrize(("name", "expected"), [
-    ("folder", "a folder was submitted, not a notebook: submit the Jupyter notebook Vector_basics.ipynb"),
+    ("folder", "the submission is a folder, not a notebook: submit the Jupyter notebook Vector_basics.ipynb"),
     ("answers.py", "a .py file was submitted, not a notebook"),
     ("work.tar.gz", "an archive (work.tar.gz) was submitted"),
 ])

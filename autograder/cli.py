@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder {release,grade,demo}`` (also installed as ``optkit``).
+"""Command line: ``python -m autograder {release,grade,grade-all,demo}`` (also installed as ``optkit``).
 
 Exit codes: 0 the command did its job (a graded submission exits 0 whatever its
 score); 1 the tool itself could not do its job (broken kit, nbgrader failure,
@@ -8,6 +8,7 @@ release out of date with ``--check``); 2 wrong usage.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -36,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--quiet", action="store_true", help="print the score table only, no feedback")
     grade.set_defaults(command=_grade)
 
+    _add_grade_all(commands)
+
     demo = commands.add_parser("demo", help="regenerate the release and grade sample submissions end to end")
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for samples and results")
     _add_limits(demo, timeout=2.0)
@@ -46,6 +49,25 @@ def _parser() -> argparse.ArgumentParser:
 def _add_limits(parser: argparse.ArgumentParser, timeout: float = 5.0) -> None:
     parser.add_argument("--timeout", type=float, default=timeout, help="seconds per exercise (default %(default)s)")
     parser.add_argument("--memory-mb", type=int, default=256, help="memory per exercise (default %(default)s MB)")
+
+
+def _add_grade_all(commands) -> None:
+    batch = commands.add_parser("grade-all", help="grade every submission of a class, in parallel and resumably")
+    batch.add_argument("path", type=Path, metavar="PATH",
+                       help="an nbgrader course root (submitted/<student>/<assignment>/) or a folder of .ipynb files")
+    batch.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                       help="parallel workers on this machine (default: all cores, %(default)s)")
+    batch.add_argument("--csv", type=Path, metavar="FILE", help="write one row per student here (atomically)")
+    batch.add_argument("--gradebook", nargs="?", const="gradebook.db", metavar="URL",
+                       help="write the grades into nbgrader's gradebook: an SQLAlchemy URL or an SQLite file "
+                            "(alone: PATH/gradebook.db, a course root's own)")
+    batch.add_argument("--scheduler", metavar="ADDRESS", help="grade on this Dask scheduler (tcp://host:port)")
+    batch.add_argument("--force", action="store_true", help="regrade everything, even unchanged submissions")
+    batch.add_argument("--student", dest="students", nargs="+", action="extend", default=[], metavar="ID",
+                       help="grade only these students")
+    _add_limits(batch)
+    batch.add_argument("--hidden-tests", type=Path, help=argparse.SUPPRESS)  # tests: a copy of the hidden tests
+    batch.set_defaults(command=_grade_all)
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -88,6 +110,12 @@ def _grade(args: argparse.Namespace) -> int:
     for problem in report.internal_errors:
         print(f"warning: grader problem while checking: {problem}", file=sys.stderr)
     return EXIT_OK
+
+
+def _grade_all(args: argparse.Namespace) -> int:
+    from autograder.batch.cli import grade_all
+
+    return grade_all(args)
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -67,5 +67,12 @@ def read_csv(path: Path) -> dict[str, dict[str, str]]:
 
 
 def ledger_lines(folder: Path) -> list[dict]:
+    """The ledger's complete lines (a line cut short by a kill is skipped)."""
     path = folder / ".optkit" / "optimization_methods.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    lines = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        try:
+            lines.append(json.loads(line))
+        except ValueError:
+            continue
+    return lines

@@ -37,6 +37,7 @@ class Ledger:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._torn = False  # the file ends inside a line: the next record starts a new line
         self.entries: dict[str, Entry] = self._read()
 
     def record(self, outcome: Outcome, version: str) -> Entry:
@@ -46,19 +47,21 @@ class Ledger:
                 "report": report_to_data(entry.report) if entry.report else None}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as stream:
-            stream.write(json.dumps(line) + "\n")
+            stream.write(("\n" if self._torn else "") + json.dumps(line) + "\n")
             stream.flush()
             os.fsync(stream.fileno())
+        self._torn = False
         self.entries[entry.student] = entry
         return entry
 
     def _read(self) -> dict[str, Entry]:
         entries: dict[str, Entry] = {}
         try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
+            text = self.path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
             return entries
-        for line in lines:
+        self._torn = bool(text) and not text.endswith("\n")
+        for line in text.splitlines():
             entry = _entry(line)
             if entry is not None:
                 entries[entry.student] = entry

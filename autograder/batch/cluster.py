@@ -54,7 +54,7 @@ class ClusterPool:
         from distributed import Client, as_completed
 
         try:
-            client = Client(self.address, timeout="20s")
+            client = Client(self.address, timeout="10s")
         except (OSError, TimeoutError) as error:
             raise ClusterError(f"the Dask scheduler at {self.address} could not be reached: {error}") from error
         try:

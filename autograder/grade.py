@@ -143,24 +143,26 @@ def grading_version(tests_dir: Path, master: Path, limits: Limits) -> str:
 def _run_pytest(tests_dir: Path, plugin: GradingPlugin) -> None:
     args = [str(tests_dir), "-c", str(tests_dir / "pytest.ini"), "--rootdir", str(tests_dir),
             "-p", "no:terminal"]
-    with contextlib.redirect_stdout(io.StringIO()) as log, _no_plugin_autoload():
+    # Installed pytest plugins (xdist, ...) stay out of grading: they cost start-up time and add nothing.
+    with contextlib.redirect_stdout(io.StringIO()) as log, temporary_environment({AUTOLOAD: "1"}):
         code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderError(f"the hidden tests could not run (pytest exit code {int(code)}):\n{log.getvalue()[-3000:]}")
 
 
 @contextlib.contextmanager
-def _no_plugin_autoload() -> Iterator[None]:
-    """Keep installed pytest plugins (xdist, ...) out of grading: they cost start-up time and add nothing."""
-    previous = os.environ.get(AUTOLOAD)
-    os.environ[AUTOLOAD] = "1"
+def temporary_environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in os.environ while the block runs (processes started in it inherit them), then as before."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if previous is None:
-            del os.environ[AUTOLOAD]
-        else:
-            os.environ[AUTOLOAD] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _exercise_result(exercise, plugin: GradingPlugin, problems: dict[str, str]) -> ExerciseResult:

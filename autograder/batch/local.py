@@ -9,6 +9,8 @@ runs in each submission's own sandbox children.
 
 from __future__ import annotations
 
+import gc
+import itertools
 import json
 import multiprocessing
 import signal
@@ -21,6 +23,8 @@ from pathlib import Path
 
 from autograder.batch.records import Outcome, Task, report_from_data, report_to_data
 from autograder.batch.settings import GraderSettings
+from autograder.grade import temporary_environment
+from autograder.sandbox.runner import SINGLE_THREADED
 
 ATTEMPTS = 2  # a submission whose worker died is tried once more in a fresh worker
 
@@ -30,7 +34,7 @@ def serve(connection: Connection, settings: GraderSettings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle; finished work is kept
     grader = settings.grader()
     try:
-        while True:
+        for graded in itertools.count():
             try:
                 request = json.loads(connection.recv_bytes())
             except EOFError:
@@ -40,8 +44,20 @@ def serve(connection: Connection, settings: GraderSettings) -> None:
             except Exception as error:  # noqa: BLE001 - the grader failed on this submission: say why
                 reply = {"failure": f"{type(error).__name__}: {error}"}
             connection.send_bytes(json.dumps(reply).encode())
+            _release_memory(first=graded == 0)
     finally:
         grader.close()
+
+
+def _release_memory(first: bool) -> None:
+    """Free each submission's pytest session (cyclic garbage holding its arrays) before the next one.
+
+    After the first submission, what imports and caches created is frozen, so that each collection
+    walks only the last submission's objects (about 20 ms instead of 150 ms).
+    """
+    gc.collect()
+    if first:
+        gc.freeze()
 
 
 @dataclass
@@ -107,7 +123,8 @@ class LocalPool:
     def _start(self) -> _Slot:
         ours, theirs = self._context.Pipe()
         process = self._context.Process(target=serve, args=(theirs, self.settings), daemon=True)
-        process.start()
+        with temporary_environment(SINGLE_THREADED):  # a spawned worker reads it at start; each worker is one thread
+            process.start()
         theirs.close()
         return _Slot(process, ours)
 

@@ -89,7 +89,7 @@ class TreeSampler(threading.Thread):
     def run(self) -> None:
         while not self.stop.wait(SAMPLE_INTERVAL_S):
             parents = {pid: _parent(pid) for pid in _pids()}
-            for worker in [pid for pid, parent in parents.items() if parent == self.root]:
+            for worker in [pid for pid, parent in parents.items() if parent == self.root and _is_worker(pid)]:
                 hwm = _status(worker).get("VmHWM", 0)
                 self.worker_hwm[worker] = max(self.worker_hwm.get(worker, 0), hwm)
                 tree = [pid for pid in parents if _descends(pid, worker, parents)]
@@ -114,6 +114,14 @@ def _descends(pid: int, ancestor: int, parents: dict[int, int | None]) -> bool:
             return True
         pid = parents.get(pid)
     return False
+
+
+def _is_worker(pid: int) -> bool:
+    """A batch worker (multiprocessing's spawn), not its resource tracker."""
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def _status(pid: int) -> dict[str, int]:

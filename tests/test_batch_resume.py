@@ -102,3 +102,23 @@ def test_5_a_torn_last_ledger_line_is_ignored(course):
     assert run.returncode == 0, run.stderr
     assert "1 to grade, 7 already graded and unchanged" in run.stderr
     assert ledger_lines(course / "subs")[-1]["student"] == torn
+
+
+def test_6_ctrl_c_keeps_finished_grades_and_says_how_to_go_on(tmp_path, assignment):
+    notebooks = mixed_notebooks(assignment)
+    write_folder(tmp_path / "subs", {f"s{n}": notebooks["ada_complete"] + b" " * n for n in range(6)})
+    process = subprocess.Popen([sys.executable, "-m", "autograder", "grade-all", str(tmp_path / "subs"),
+                                "--jobs", "1", "--csv", str(tmp_path / "g.csv")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not ledger_lines(tmp_path / "subs") and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert "interrupted: finished grades are kept" in stderr
+    finished = {line["student"] for line in ledger_lines(tmp_path / "subs")}
+    assert 1 <= len(finished) < 6
+    rows = read_csv(tmp_path / "g.csv")  # the CSV holds what was finished, the rest is empty
+    assert {s for s, row in rows.items() if row["total"]} == finished
+    assert "graded" in stdout

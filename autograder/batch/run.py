@@ -8,10 +8,11 @@ grades, resumed ones included) and the summary table.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -79,27 +80,29 @@ def run_batch(options: BatchOptions, out: TextIO = sys.stdout, err: TextIO = sys
     ledger = Ledger(found.state_dir / f"{options.assignment_name}.jsonl")
     version = settings.version
     hashes = {s.student: _sha256(s.path) for s in found.submissions}
-    recorded = {student: entry.report for student, entry in ledger.entries.items()
-                if student in hashes and entry.is_current(hashes[student], version)}
+    recorded = _current_grades(ledger, hashes, version)
     tasks = [Task(s.student, s.path, hashes[s.student]) for s in selected
-             if options.force or s.student not in recorded]
-    current = [s.student for s in selected if s.student in recorded and not options.force]
-    result = BatchResult({s.student: recorded.get(s.student) for s in found.submissions}, up_to_date=len(current))
-    writer = _gradebook(options, found, master)
-    print(f"{len(tasks)} to grade, {len(current)} already graded and unchanged "
+             if options.force or recorded[s.student] is None]
+    up_to_date = [s.student for s in selected if s.student not in {task.student for task in tasks}]
+    result = BatchResult(recorded, up_to_date=len(up_to_date))
+    writer = _gradebook(options, master)
+    print(f"{len(tasks)} to grade, {len(up_to_date)} already graded and unchanged "
           f"({len(found.submissions)} submissions in {printable(str(options.path))})", file=err, flush=True)
     progress = progress_for(len(tasks), err)
     try:
-        for outcome in _outcomes(options, tasks):
-            ledger.record(outcome, version)
-            _submission_done(outcome, result, writer)
-            progress.advance(outcome)
+        with contextlib.closing(_outcomes(options, tasks)) as outcomes:  # closing stops the workers
+            for outcome in outcomes:
+                ledger.record(outcome, version)
+                _submission_done(outcome, result, writer)
+                progress.advance(outcome)
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
         progress.close()
+    # The ledger file is the record, wherever an interruption fell: read it back.
+    result.grades = _current_grades(Ledger(ledger.path), hashes, version)
     if writer is not None:
-        for student in current:  # grades a previous run recorded but could not write (e.g. killed in between)
+        for student in up_to_date:  # grades a previous run recorded but could not write (e.g. killed in between)
             _write_grade(writer, student, result.grades[student], result)
         writer.close()
     _batch_done(options, assignment, result)
@@ -120,16 +123,17 @@ def _select(found: Discovered, students: tuple[str, ...]) -> list[Submission]:
     return [s for s in found.submissions if s.student in students]
 
 
-def _outcomes(options: BatchOptions, tasks: list[Task]) -> Iterator[Outcome]:
+def _outcomes(options: BatchOptions, tasks: list[Task]) -> Generator[Outcome, None, None]:
     if not tasks:
-        return iter(())
+        return
     if options.scheduler:
         from autograder.batch.cluster import ClusterPool
 
-        return ClusterPool(options.settings, options.scheduler).grade(tasks)
-    from autograder.batch.local import LocalPool
+        yield from ClusterPool(options.settings, options.scheduler).grade(tasks)
+    else:
+        from autograder.batch.local import LocalPool
 
-    return LocalPool(options.settings, options.jobs).grade(tasks)
+        yield from LocalPool(options.settings, options.jobs).grade(tasks)
 
 
 def _submission_done(outcome: Outcome, result: BatchResult, writer: GradebookWriter | None) -> None:
@@ -139,8 +143,6 @@ def _submission_done(outcome: Outcome, result: BatchResult, writer: GradebookWri
         result.failures[student] = outcome.failure or "unknown failure"
         return
     result.graded_now += 1
-    result.failures.pop(student, None)
-    result.grades[student] = outcome.report
     if writer is not None:
         _write_grade(writer, student, outcome.report, result)
 
@@ -165,7 +167,14 @@ def _write_grade(writer: GradebookWriter, student: str, report: GradeReport | No
         result.problems.append(str(error))
 
 
-def _gradebook(options: BatchOptions, found: Discovered, master: Path) -> GradebookWriter | None:
+def _current_grades(ledger: Ledger, hashes: dict[str, str], version: str) -> dict[str, GradeReport | None]:
+    """Each student's recorded grade if it was made for their submission as it is now, with these tests."""
+    entries = {student: ledger.entries.get(student) for student in hashes}
+    return {student: entry.report if entry and entry.is_current(hashes[student], version) else None
+            for student, entry in entries.items()}
+
+
+def _gradebook(options: BatchOptions, master: Path) -> GradebookWriter | None:
     if options.gradebook is None:
         return None
     url = gradebook_url(str(options.path / DEFAULT_GRADEBOOK) if options.gradebook == DEFAULT_GRADEBOOK

@@ -7,8 +7,8 @@ import io
 from collections.abc import Mapping
 from pathlib import Path
 
-from autograder.batch.files import write_text_atomically
 from autograder.notebook.assignment import Assignment
+from autograder.reports.atomic import write_text_atomically
 from autograder.reports.model import GradeReport
 
 

@@ -103,6 +103,24 @@ def test_progress_bar_on_a_terminal(tmp_path, mixed):
     assert "graded                 2" in stdout
 
 
+def test_file_names_reach_the_terminal_without_control_characters(tmp_path, mixed):
+    evil = "\x1b[2J\x1b[32mfull marks\x07\r"
+    write_folder(tmp_path / "subs", {evil: mixed["dan_broken_json"], "ada": mixed["dan_broken_json"]})
+    run = autograder("grade-all", str(tmp_path / "subs"), "--csv", str(tmp_path / "g.csv"))
+    assert run.returncode == 0, run.stderr
+    assert not any(ch in run.stdout + run.stderr for ch in "\x1b\x07\r")
+    assert "?[2J?[32mfull marks??" in run.stdout
+    assert evil in read_csv(tmp_path / "g.csv")  # the CSV keeps the id as it is, quoted as CSV requires
+
+
+def test_a_folder_where_the_ledger_cannot_be_written_is_a_tool_failure(tmp_path, mixed):
+    write_folder(tmp_path / "subs", {"ada": mixed["dan_broken_json"]})
+    (tmp_path / "subs" / ".optkit").write_text("a file where the ledger's folder should be")
+    run = autograder("grade-all", str(tmp_path / "subs"))
+    assert run.returncode == 1
+    assert run.stderr.splitlines()[-1].startswith("error: ")
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["{missing}"], "is not a folder"),
     (["{empty}"], "no submissions found"),

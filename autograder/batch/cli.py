@@ -27,6 +27,6 @@ def grade_all(args: argparse.Namespace) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (GradebookError, ClusterError) as error:
+    except (GradebookError, ClusterError, OSError) as error:  # OSError: e.g. PATH's ledger cannot be written
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE

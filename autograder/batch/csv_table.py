@@ -15,7 +15,7 @@ from autograder.reports.model import GradeReport
 def write_csv(path: Path, grades: Mapping[str, GradeReport | None], assignment: Assignment) -> None:
     """Rows sorted by student; a student without a current grade gets empty cells."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer)  # RFC 4180: CRLF rows, so a CR or LF inside an id is quoted
     writer.writerow(["student", *(e.name for e in assignment.exercises), "total"])
     for student in sorted(grades):
         report = grades[student]

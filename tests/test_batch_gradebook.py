@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
-from batch_class import autograder, mixed_notebooks, read_csv, write_course
+from batch_class import autograder, ledger_lines, mixed_notebooks, read_csv, write_course
 from nbgrader.api import Gradebook
 
 ASSIGNMENT = "optimization_methods"
@@ -81,3 +83,29 @@ def test_a_gradebook_that_cannot_be_opened_is_a_tool_failure(tmp_path, course):
     run = autograder("grade-all", str(course), "--gradebook", str(tmp_path / "no" / "such" / "folder" / "g.db"))
     assert run.returncode == 1
     assert "the gradebook" in run.stderr and "could not be opened" in run.stderr
+
+
+def test_a_locked_gradebook_loses_nothing(tmp_path, assignment):
+    """Another program locks the SQLite gradebook mid-batch: grades stay in the ledger and reach it next run."""
+    complete = mixed_notebooks(assignment)["ada_complete"]
+    root = write_course(tmp_path / "course", {"ada": complete, "ben": complete + b" "})
+    process = subprocess.Popen([sys.executable, "-m", "autograder", "grade-all", str(root), "--gradebook",
+                                "--jobs", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not ledger_lines(root) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    holder = sqlite3.connect(root / "gradebook.db", timeout=30)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        _, stderr = process.communicate(timeout=300)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert process.returncode == 1
+    assert "the gradebook could not record ben" in stderr and "locked" in stderr
+    again = autograder("grade-all", str(root), "--gradebook")
+    assert again.returncode == 0, again.stderr
+    assert "0 to grade, 2 already graded and unchanged" in again.stderr
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        scores = {s.student.id: s.score for s in gradebook.assignment_submissions(ASSIGNMENT)}
+    assert scores == {"ada": 100, "ben": 100}

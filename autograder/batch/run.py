@@ -19,7 +19,7 @@ from typing import TextIO
 
 from autograder.batch.csv_table import write_csv
 from autograder.batch.discover import Discovered, DiscoveryError, Submission, discover
-from autograder.batch.gradebook import GradebookWriter, MasterCells, gradebook_url
+from autograder.batch.gradebook import GradebookError, GradebookWriter, MasterCells, gradebook_url
 from autograder.batch.ledger import Ledger
 from autograder.batch.progress import printable, progress_for
 from autograder.batch.records import Outcome, Task
@@ -67,8 +67,12 @@ class BatchResult:
         return 1 if self.failures or self.problems or self.interrupted else 0
 
 
-def run_batch(options: BatchOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> BatchResult:
-    """Grade what is new or changed under ``options.path``; raise UsageError for a wrong PATH or student."""
+def run_batch(options: BatchOptions, out: TextIO | None = None, err: TextIO | None = None) -> BatchResult:
+    """Grade what is new or changed under ``options.path``; raise UsageError for a wrong PATH or student.
+
+    The summary goes to ``out``, progress and problems to ``err`` (default: standard output and error).
+    """
+    out, err = out or sys.stdout, err or sys.stderr
     settings = options.settings
     master = settings.master or MASTER_NOTEBOOK
     assignment = settings.assignment or load_assignment(master)
@@ -93,7 +97,7 @@ def run_batch(options: BatchOptions, out: TextIO = sys.stdout, err: TextIO = sys
         with contextlib.closing(_outcomes(options, tasks)) as outcomes:  # closing stops the workers
             for outcome in outcomes:
                 ledger.record(outcome, version)
-                _submission_done(outcome, result, writer)
+                _submission_done(options, outcome, result, writer)
                 progress.advance(outcome)
     except KeyboardInterrupt:
         result.interrupted = True
@@ -108,6 +112,8 @@ def run_batch(options: BatchOptions, out: TextIO = sys.stdout, err: TextIO = sys
     _batch_done(options, assignment, result)
     print(summary_text({s: r for s, r in result.grades.items() if r is not None}, result.failures, assignment,
                        result.graded_now, result.up_to_date), file=out, end="", flush=True)
+    for problem in result.problems:
+        print(f"error: {printable(problem, 500)}", file=err)
     if result.interrupted:
         print("interrupted: finished grades are kept; run the same command again to grade the rest", file=err)
     return result
@@ -136,7 +142,8 @@ def _outcomes(options: BatchOptions, tasks: list[Task]) -> Generator[Outcome, No
         yield from LocalPool(options.settings, options.jobs).grade(tasks)
 
 
-def _submission_done(outcome: Outcome, result: BatchResult, writer: GradebookWriter | None) -> None:
+def _submission_done(options: BatchOptions, outcome: Outcome, result: BatchResult,
+                     writer: GradebookWriter | None) -> None:
     """Per-submission outputs, after the ledger has the grade: the gradebook (and any per-student page)."""
     student = outcome.task.student
     if outcome.report is None:
@@ -157,8 +164,6 @@ def _batch_done(options: BatchOptions, assignment: Assignment, result: BatchResu
 
 
 def _write_grade(writer: GradebookWriter, student: str, report: GradeReport | None, result: BatchResult) -> None:
-    from autograder.batch.gradebook import GradebookError
-
     if report is None:
         return
     try:

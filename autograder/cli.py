@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder {release,grade,mutants,demo}`` (also installed as ``optkit``).
+"""Command line: ``python -m autograder {release,grade,grade-all,mutants,demo}`` (also installed as ``optkit``).
 
 Exit codes: 0 the command did its job (a graded submission exits 0 whatever its
 score); 1 the tool itself could not do its job (broken kit, nbgrader failure,
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_settings(grade)
     grade.set_defaults(command=_grade)
 
+    _add_grade_all(commands)
+
     mutants = commands.add_parser("mutants", help="grade every catalogued wrong implementation and correct variant; "
                                                   "print which lose points and which misconception is named")
     _add_limits(mutants)
@@ -78,6 +81,25 @@ def _bounded(kind: type, low: float, high: float) -> Callable[[str], float]:
 
     parse.__name__ = kind.__name__
     return parse
+
+
+def _add_grade_all(commands) -> None:
+    batch = commands.add_parser("grade-all", help="grade every submission of a class, in parallel and resumably")
+    batch.add_argument("path", type=Path, metavar="PATH",
+                       help="an nbgrader course root (submitted/<student>/<assignment>/) or a folder of .ipynb files")
+    batch.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                       help="parallel workers on this machine (default: all cores, %(default)s)")
+    batch.add_argument("--csv", type=Path, metavar="FILE", help="write one row per student here (atomically)")
+    batch.add_argument("--gradebook", nargs="?", const="gradebook.db", metavar="URL",
+                       help="write the grades into nbgrader's gradebook: an SQLAlchemy URL or an SQLite file "
+                            "(alone: PATH/gradebook.db, a course root's own)")
+    batch.add_argument("--scheduler", metavar="ADDRESS", help="grade on this Dask scheduler (tcp://host:port)")
+    batch.add_argument("--force", action="store_true", help="regrade everything, even unchanged submissions")
+    batch.add_argument("--student", dest="students", nargs="+", action="extend", default=[], metavar="ID",
+                       help="grade only these students")
+    _add_limits(batch)
+    batch.add_argument("--hidden-tests", type=Path, help=argparse.SUPPRESS)  # tests: a copy of the hidden tests
+    batch.set_defaults(command=_grade_all)
 
 
 def _add_settings(parser: argparse.ArgumentParser) -> None:
@@ -141,6 +163,12 @@ def _grade(args: argparse.Namespace) -> int:
     for problem in report.internal_errors:
         print(f"warning: grader problem while checking: {clean(problem)}", file=sys.stderr)
     return EXIT_OK
+
+
+def _grade_all(args: argparse.Namespace) -> int:
+    from autograder.batch.cli import grade_all
+
+    return grade_all(args)
 
 
 def _mutants(args: argparse.Namespace) -> int:

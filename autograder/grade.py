@@ -1,12 +1,18 @@
-"""Grading one submission: read it, find each graded function, run the hidden tests.
+"""Grading submissions: read each one, find each graded function, run the hidden tests.
 
-This is the reusable core: the CLI, the demo and batch grading all call
-:func:`grade_submission` and get a :class:`~autograder.reports.model.GradeReport`.
+This is the reusable core.  A :class:`Grader` holds what stays the same from
+one submission to the next (the assignment, the reference results, the limits)
+and grades any number of notebooks with :meth:`Grader.grade`; batch grading
+keeps one per worker process.  :func:`grade_submission` grades a single
+notebook (the CLI and the demo call it).  Both return a
+:class:`~autograder.reports.model.GradeReport`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import io
 import os
 import time
@@ -16,11 +22,11 @@ from pathlib import Path
 import pytest
 
 from autograder.checks.case import Case
-from autograder.checks.plugin import GradingPlugin
+from autograder.checks.plugin import GradingPlugin, ReferenceResults
 from autograder.notebook.assignment import PREAMBLE, Assignment, load_assignment
 from autograder.notebook.extract import ExtractionError, FunctionFinder
 from autograder.notebook.submission import SubmissionError, read_submission
-from autograder.paths import HIDDEN_TESTS_DIR, INSTRUCTOR_ONLY
+from autograder.paths import HIDDEN_TESTS_DIR, INSTRUCTOR_ONLY, MASTER_NOTEBOOK
 from autograder.reports.model import ExerciseResult, GradeReport
 from autograder.sandbox.runner import Call, ExerciseRun, Job, Limits, Sandbox, Snippet
 
@@ -35,61 +41,128 @@ class GraderError(RuntimeError):
 DEFAULT_LIMITS = Limits()
 
 
+class Grader:
+    """Grades notebooks one after another, keeping what does not depend on the submission.
+
+    The assignment is read on first use (so that a single cold grade overlaps
+    it with the sandbox's start-up) and reference results are computed once
+    per case.  Each submission's student code runs in its own sandbox: see
+    :meth:`_open_sandbox`.
+    """
+
+    def __init__(self, assignment: Assignment | None = None, limits: Limits = DEFAULT_LIMITS,
+                 tests_dir: Path = HIDDEN_TESTS_DIR, master: Path = MASTER_NOTEBOOK) -> None:
+        self._assignment = assignment
+        self.limits = limits
+        self.tests_dir = Path(tests_dir)
+        self.master = Path(master)
+        self._references: ReferenceResults | None = None
+
+    @property
+    def assignment(self) -> Assignment:
+        if self._assignment is None:
+            self._assignment = load_assignment(self.master)
+        return self._assignment
+
+    @functools.cached_property
+    def version(self) -> str:
+        """What the grades depend on besides the submission: hidden tests, master notebook, limits."""
+        return grading_version(self.tests_dir, self.master, self.limits)
+
+    def grade(self, path: Path) -> GradeReport:
+        """Grade one notebook; student mistakes of any kind end up in the report, never as exceptions."""
+        started = time.perf_counter()
+        sandbox = self._open_sandbox()  # its start-up overlaps with the work below
+        try:
+            assignment = self.assignment
+            try:
+                cells = read_submission(Path(path))
+            except SubmissionError as error:
+                return GradeReport(str(path), _unreadable(assignment, str(error)), str(error),
+                                   time.perf_counter() - started)
+            finder = FunctionFinder(cells)
+            snippets: dict[str, tuple[Snippet, ...]] = {}
+            problems: dict[str, str] = {}
+            for exercise in assignment.exercises:
+                try:
+                    snippets[exercise.name] = (PREAMBLE_SNIPPET, *finder.locate(exercise.name))
+                except ExtractionError as error:
+                    problems[exercise.name] = str(error)
+
+            def run_cases(cases: dict[str, list[Case]]) -> dict[str, ExerciseRun]:
+                return sandbox.run([Job(name, name, snippets[name],
+                                        tuple(Call(c.id, c.args, c.kwargs, c.watch_inputs) for c in group))
+                                    for name, group in cases.items()])
+
+            if self._references is None:
+                self._references = ReferenceResults(assignment)
+            plugin = GradingPlugin(assignment, run_cases, problems, self._references)
+            _run_pytest(self.tests_dir, plugin)
+            exercises = [_exercise_result(exercise, plugin, problems) for exercise in assignment.exercises]
+            return GradeReport(str(path), exercises, None, time.perf_counter() - started, plugin.internal_errors)
+        finally:
+            self._close_sandbox(sandbox)
+
+    def _open_sandbox(self) -> Sandbox:
+        """The sandbox for one submission.
+
+        Today a Sandbox serves one ``run`` and closes itself, so each submission
+        gets a new one.  Once ``Sandbox.run`` can be called many times on one
+        long-lived worker, keep one here (create it on first call, return it
+        after) and make :meth:`_close_sandbox` a no-op, closing it in ``close``.
+        """
+        return Sandbox(self.limits, hidden=INSTRUCTOR_ONLY)
+
+    def _close_sandbox(self, sandbox: Sandbox) -> None:
+        sandbox.close()
+
+    def close(self) -> None:
+        """Release what the grader holds across submissions (nothing yet: see :meth:`_open_sandbox`)."""
+
+
 def grade_submission(path: Path, *, assignment: Assignment | None = None, limits: Limits = DEFAULT_LIMITS,
                      tests_dir: Path = HIDDEN_TESTS_DIR) -> GradeReport:
-    """Grade one notebook; student mistakes of any kind end up in the report, never as exceptions."""
-    started = time.perf_counter()
-    sandbox = Sandbox(limits, hidden=INSTRUCTOR_ONLY)  # its start-up overlaps with the work below
+    """Grade one notebook with a fresh :class:`Grader`."""
+    grader = Grader(assignment, limits, tests_dir)
     try:
-        assignment = assignment or load_assignment()
-        try:
-            cells = read_submission(Path(path))
-        except SubmissionError as error:
-            return GradeReport(str(path), _unreadable(assignment, str(error)), str(error),
-                               time.perf_counter() - started)
-        finder = FunctionFinder(cells)
-        snippets: dict[str, tuple[Snippet, ...]] = {}
-        problems: dict[str, str] = {}
-        for exercise in assignment.exercises:
-            try:
-                snippets[exercise.name] = (PREAMBLE_SNIPPET, *finder.locate(exercise.name))
-            except ExtractionError as error:
-                problems[exercise.name] = str(error)
-
-        def run_cases(cases: dict[str, list[Case]]) -> dict[str, ExerciseRun]:
-            return sandbox.run([Job(name, name, snippets[name],
-                                    tuple(Call(case.id, case.args, case.kwargs, case.watch_inputs) for case in group))
-                                for name, group in cases.items()])
-
-        plugin = GradingPlugin(assignment, run_cases, problems)
-        _run_pytest(tests_dir, plugin)
-        exercises = [_exercise_result(exercise, plugin, problems) for exercise in assignment.exercises]
-        return GradeReport(str(path), exercises, None, time.perf_counter() - started, plugin.internal_errors)
+        return grader.grade(path)
     finally:
-        sandbox.close()
+        grader.close()
+
+
+def grading_version(tests_dir: Path, master: Path, limits: Limits) -> str:
+    """A digest of the hidden tests' files, the master notebook and the limits: a change of any regrades."""
+    digest = hashlib.sha256(repr(sorted(limits.as_message().items())).encode())
+    files = sorted(p for p in Path(tests_dir).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in [*files, Path(master)]:
+        digest.update(str(path.relative_to(tests_dir) if path in files else path.name).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
 
 
 def _run_pytest(tests_dir: Path, plugin: GradingPlugin) -> None:
     args = [str(tests_dir), "-c", str(tests_dir / "pytest.ini"), "--rootdir", str(tests_dir),
             "-p", "no:terminal"]
-    with contextlib.redirect_stdout(io.StringIO()) as log, _no_plugin_autoload():
+    # Installed pytest plugins (xdist, ...) stay out of grading: they cost start-up time and add nothing.
+    with contextlib.redirect_stdout(io.StringIO()) as log, temporary_environment({AUTOLOAD: "1"}):
         code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderError(f"the hidden tests could not run (pytest exit code {int(code)}):\n{log.getvalue()[-3000:]}")
 
 
 @contextlib.contextmanager
-def _no_plugin_autoload() -> Iterator[None]:
-    """Keep installed pytest plugins (xdist, ...) out of grading: they cost start-up time and add nothing."""
-    previous = os.environ.get(AUTOLOAD)
-    os.environ[AUTOLOAD] = "1"
+def temporary_environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in os.environ while the block runs (processes started in it inherit them), then as before."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if previous is None:
-            del os.environ[AUTOLOAD]
-        else:
-            os.environ[AUTOLOAD] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _exercise_result(exercise, plugin: GradingPlugin, problems: dict[str, str]) -> ExerciseResult:

@@ -1,0 +1,32 @@
+"""``grade-all``'s command-line handler: options in, exit code out (0 done, 1 tool failure, 2 usage)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from autograder.batch.run import BatchOptions, UsageError, run_batch
+from autograder.batch.settings import GraderSettings
+from autograder.sandbox.runner import Limits
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def grade_all(args: argparse.Namespace) -> int:
+    from autograder.batch.cluster import ClusterError
+    from autograder.batch.gradebook import GradebookError
+
+    if args.jobs < 1:
+        print("error: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    settings = GraderSettings(Limits(timeout=args.timeout, memory_mb=args.memory_mb), args.hidden_tests)
+    options = BatchOptions(args.path, args.jobs, args.csv, args.gradebook, args.scheduler, args.force,
+                           tuple(args.students), settings)
+    try:
+        return run_batch(options).exit_code
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (GradebookError, ClusterError, OSError) as error:  # OSError: e.g. PATH's ledger cannot be written
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE

@@ -33,12 +33,14 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("submission", type=Path, help="the student's .ipynb file")
     grade.add_argument("--results", type=Path, help="write Gradescope's results.json here (atomically)")
     _add_limits(grade)
+    _add_isolation(grade)
     grade.add_argument("--quiet", action="store_true", help="print the score table only, no feedback")
     grade.set_defaults(command=_grade)
 
     demo = commands.add_parser("demo", help="regenerate the release and grade sample submissions end to end")
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for samples and results")
     _add_limits(demo, timeout=2.0)
+    _add_isolation(demo)
     demo.set_defaults(command=_demo)
     return parser
 
@@ -46,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
 def _add_limits(parser: argparse.ArgumentParser, timeout: float = 5.0) -> None:
     parser.add_argument("--timeout", type=float, default=timeout, help="seconds per exercise (default %(default)s)")
     parser.add_argument("--memory-mb", type=int, default=256, help="memory per exercise (default %(default)s MB)")
+
+
+def _add_isolation(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-isolation", dest="isolation", action="store_false",
+                        help="run student code even where the kernel cannot confine it (resource limits only; "
+                             "every result then says NOT ISOLATED; see SECURITY.md)")
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -70,10 +78,16 @@ def _grade(args: argparse.Namespace) -> int:
     from autograder.grade import grade_submission
     from autograder.reports.console import feedback_text, summary_table
     from autograder.reports.gradescope import grader_failure_json, results_json, write_json_atomically
-    from autograder.sandbox.runner import Limits
+    from autograder.sandbox.runner import IsolationUnavailable, Limits
 
     try:
-        report = grade_submission(args.submission, limits=Limits(timeout=args.timeout, memory_mb=args.memory_mb))
+        report = grade_submission(args.submission, limits=Limits(timeout=args.timeout, memory_mb=args.memory_mb),
+                                  isolation=args.isolation)
+    except IsolationUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        if args.results:
+            write_json_atomically(args.results, grader_failure_json(str(error)))
+        return EXIT_FAILURE
     except Exception as error:  # noqa: BLE001 - the grader failed: say so, in results.json too
         print(f"error: the grader could not run: {type(error).__name__}: {error}", file=sys.stderr)
         if args.results:
@@ -93,10 +107,11 @@ def _grade(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from autograder.demo import run_demo
     from autograder.release import ReleaseError
+    from autograder.sandbox.runner import IsolationUnavailable
 
     try:
-        run_demo(args.output, timeout=args.timeout)
-    except ReleaseError as error:
+        run_demo(args.output, timeout=args.timeout, isolation=args.isolation)
+    except (ReleaseError, IsolationUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK

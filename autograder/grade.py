@@ -36,17 +36,21 @@ DEFAULT_LIMITS = Limits()
 
 
 def grade_submission(path: Path, *, assignment: Assignment | None = None, limits: Limits = DEFAULT_LIMITS,
-                     tests_dir: Path = HIDDEN_TESTS_DIR) -> GradeReport:
-    """Grade one notebook; student mistakes of any kind end up in the report, never as exceptions."""
+                     tests_dir: Path = HIDDEN_TESTS_DIR, isolation: bool = True) -> GradeReport:
+    """Grade one notebook; student mistakes of any kind end up in the report, never as exceptions.
+
+    Raises :class:`~autograder.sandbox.runner.IsolationUnavailable` when student code cannot be confined
+    and ``isolation`` (the default) requires it; ``isolation=False`` is the ``--no-isolation`` opt-out.
+    """
     started = time.perf_counter()
-    sandbox = Sandbox(limits, hidden=INSTRUCTOR_ONLY)  # its start-up overlaps with the work below
+    sandbox = Sandbox(limits, hidden=INSTRUCTOR_ONLY, isolation=isolation)  # starts while the work below runs
     try:
         assignment = assignment or load_assignment()
         try:
             cells = read_submission(Path(path))
         except SubmissionError as error:
             return GradeReport(str(path), _unreadable(assignment, str(error)), str(error),
-                               time.perf_counter() - started)
+                               time.perf_counter() - started, isolation=sandbox.require_isolation().describe())
         finder = FunctionFinder(cells)
         snippets: dict[str, tuple[Snippet, ...]] = {}
         problems: dict[str, str] = {}
@@ -61,10 +65,12 @@ def grade_submission(path: Path, *, assignment: Assignment | None = None, limits
                                     tuple(Call(case.id, case.args, case.kwargs, case.watch_inputs) for case in group))
                                 for name, group in cases.items()])
 
+        level = sandbox.require_isolation()
         plugin = GradingPlugin(assignment, run_cases, problems)
         _run_pytest(tests_dir, plugin)
         exercises = [_exercise_result(exercise, plugin, problems) for exercise in assignment.exercises]
-        return GradeReport(str(path), exercises, None, time.perf_counter() - started, plugin.internal_errors)
+        return GradeReport(str(path), exercises, None, time.perf_counter() - started, plugin.internal_errors,
+                           level.describe())
     finally:
         sandbox.close()
 

@@ -23,6 +23,7 @@ def results_json(report: GradeReport) -> dict[str, Any]:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
+        "extra_data": {"isolation": report.isolation},
     }
 
 

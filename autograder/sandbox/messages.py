@@ -14,6 +14,9 @@ from typing import Any, ClassVar
 
 from autograder.sandbox.wire import WireError
 
+# How a child that cannot go on says why, in its exit status (a child could fake them: they only choose words).
+EXIT_OUT_OF_MEMORY, EXIT_NOT_CONFINED = 86, 87
+
 
 @dataclass(frozen=True)
 class CaseSpec:

@@ -23,11 +23,22 @@ from pathlib import Path
 from typing import Any
 
 from autograder.sandbox import messages, wire
-from autograder.sandbox.messages import CaseSpec, Ended, Frame, JobSpec, Level, LimitSpec, Request, SnippetSpec, Started
+from autograder.sandbox.messages import (
+    EXIT_NOT_CONFINED,
+    EXIT_OUT_OF_MEMORY,
+    CaseSpec,
+    Ended,
+    Frame,
+    JobSpec,
+    Level,
+    LimitSpec,
+    Request,
+    SnippetSpec,
+    Started,
+)
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
 KIT_ROOT = Path(__file__).resolve().parents[2]  # the checkout (or site-packages) holding this kit: never readable
-EXIT_OUT_OF_MEMORY, EXIT_NOT_CONFINED = 86, 87  # as the worker's children exit
 REFUSED_ERRNOS = (errno.EPERM, errno.EACCES)
 SANDBOX_REFUSAL = ("the grader's sandbox does not allow this: student code may only compute, read Python's and "
                    "numpy's own files and print")

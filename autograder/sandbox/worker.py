@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this very kit, whatever is installed
 from autograder.sandbox import confine, messages, wire
-from autograder.sandbox.messages import Ended, Frame, JobSpec, Request, Started
+from autograder.sandbox.messages import EXIT_NOT_CONFINED, EXIT_OUT_OF_MEMORY, Ended, Frame, JobSpec, Request, Started
 
 del sys.path[0]
 
@@ -56,7 +56,6 @@ import numpy.random  # noqa: E402, F401
 PIPE_BYTES = 1 << 20
 RESULT_FD = 3
 STUDENT_FILE_PREFIX = "<cell "
-EXIT_OUT_OF_MEMORY, EXIT_NOT_CONFINED = 86, 87  # how a child that cannot go on says why (see runner)
 
 
 def main(argv: list[str]) -> None:

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from corpus import catalogue
+from corpus import catalogue, hostile_batches
 from corpus import notebooks as nb
 from corpus.attacks import ATTACKS, LEAK_ATTACKS, LEAKED, REFUSED
 from corpus.model import Variant, Workspace
@@ -219,9 +219,12 @@ def test_every_attack_fails_in_every_deployment(variant, hostile_runs, assignmen
 
 def test_the_output_shown_is_the_students_own_print(hostile_runs):
     """The old output.txt symlink/FIFO trick: the output shown is exactly what the student printed."""
-    _, run = next(hostile_runs[v.id] for v in HOSTILE if "output-file-symlink-and-fifo" in v.tags)
-    outputs = [test["output"] for test in run.results["tests"] if "Your code printed:" in test["output"]]
-    assert any(output.endswith("Your code printed:\nmy own print\n") for output in outputs), outputs
+    (variant, run), = [hostile_runs[v.id] for v in HOSTILE if "output-file-symlink-and-fifo" in v.tags]
+    batch = next(batch for batch in hostile_batches(ASSIGNMENT) if variant.tags == {a.name for a in batch.values()})
+    name = next(name for name, attack in batch.items() if attack.name == "output-file-symlink-and-fifo")
+    first = next(test for test in run.results["tests"] if test["tags"][0] == name)
+    printed = first["output"].split("Your code printed:\n", 1)[1]
+    assert printed and set(printed.splitlines()) == {"my own print"}, printed
 
 
 def test_nothing_persists_into_later_gradings(hostile_runs, deployment, traversable_tmp, hidden_tests_snapshot,

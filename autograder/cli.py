@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder {release,grade,demo}`` (also installed as ``optkit``).
+"""Command line: ``python -m autograder {release,grade,mutants,demo}`` (also installed as ``optkit``).
 
 Exit codes: 0 the command did its job (a graded submission exits 0 whatever its
 score); 1 the tool itself could not do its job (broken kit, nbgrader failure,
@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILURE = 0, 1  # wrong usage exits 2, as argparse does
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2  # wrong usage exits 2, as argparse does
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +35,16 @@ def _parser() -> argparse.ArgumentParser:
     _add_limits(grade)
     _add_isolation(grade)
     grade.add_argument("--quiet", action="store_true", help="print the score table only, no feedback")
+    grade.add_argument("--feedback", type=Path, metavar="ROOT",
+                       help="write the student's page to ROOT/feedback/STUDENT/ASSIGNMENT/feedback.html")
+    grade.add_argument("--student", help="the student's id for --feedback (default: the file name without .ipynb)")
+    _add_settings(grade)
     grade.set_defaults(command=_grade)
+
+    mutants = commands.add_parser("mutants", help="grade every catalogued wrong implementation and correct variant; "
+                                                  "print which lose points and which misconception is named")
+    _add_limits(mutants)
+    mutants.set_defaults(command=_mutants)
 
     demo = commands.add_parser("demo", help="regenerate the release and grade sample submissions end to end")
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for samples and results")
@@ -54,6 +63,12 @@ def _add_isolation(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-isolation", dest="isolation", action="store_false",
                         help="run student code even where the kernel cannot confine it (resource limits only; "
                              "every result then says NOT ISOLATED; see SECURITY.md)")
+
+
+def _add_settings(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--settings", type=Path, metavar="FILE",
+                        help="what students are told (hints, hidden cases): a TOML file (default: ./optkit.toml "
+                             "if it exists, else hints on and every case visible with its label)")
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -76,10 +91,21 @@ def _release(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from autograder.grade import grade_submission
+    from autograder.paths import ASSIGNMENT
     from autograder.reports.console import feedback_text, summary_table
+    from autograder.reports.feedback_page import feedback_path, write_feedback_page
     from autograder.reports.gradescope import grader_failure_json, results_json, write_json_atomically
     from autograder.sandbox.runner import IsolationUnavailable, Limits
+    from autograder.settings import SettingsError, load_settings
 
+    student = args.student or args.submission.stem
+    try:
+        settings = load_settings(args.settings)
+        if args.feedback:
+            feedback_path(args.feedback, student, ASSIGNMENT)
+    except (SettingsError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         report = grade_submission(args.submission, limits=Limits(timeout=args.timeout, memory_mb=args.memory_mb),
                                   isolation=args.isolation)
@@ -94,7 +120,9 @@ def _grade(args: argparse.Namespace) -> int:
             write_json_atomically(args.results, grader_failure_json(f"{type(error).__name__}: {error}"))
         return EXIT_FAILURE
     if args.results:
-        write_json_atomically(args.results, results_json(report))
+        write_json_atomically(args.results, results_json(report, settings))
+    if args.feedback:
+        write_feedback_page(report, student, ASSIGNMENT, args.feedback, settings)
     print(summary_table(report), end="")
     if not args.quiet:
         feedback = feedback_text(report)
@@ -102,6 +130,24 @@ def _grade(args: argparse.Namespace) -> int:
     for problem in report.internal_errors:
         print(f"warning: grader problem while checking: {problem}", file=sys.stderr)
     return EXIT_OK
+
+
+def _mutants(args: argparse.Namespace) -> int:
+    from autograder.mutants import load_catalogue, mutants_table, run_mutants
+    from autograder.notebook.assignment import load_assignment
+    from autograder.sandbox.runner import Limits
+
+    results = run_mutants(load_assignment(), load_catalogue(), Limits(timeout=args.timeout, memory_mb=args.memory_mb),
+                          _progress if sys.stderr.isatty() else None)
+    print(mutants_table(results), end="")
+    return EXIT_OK
+
+
+def _progress(done: int, total: int, name: str) -> None:
+    """A one-line progress bar on the terminal."""
+    filled = 30 * done // max(total, 1)
+    print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {name:<40.40}", end="" if done < total else "\n",
+          file=sys.stderr, flush=True)
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -20,16 +20,17 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-import wrong_implementations
-from wrong_implementations import WRONG
 
 from autograder.checks import expect
 from autograder.checks.case import Case
 from autograder.checks.inputs import public
 from autograder.grade import grade_submission
+from autograder.mutants import load_catalogue, wrong_cell
 from autograder.paths import HIDDEN_TESTS_DIR, MASTER_NOTEBOOK
 from autograder.reports.model import ExerciseResult, GradeReport
 
+CATALOGUE = load_catalogue()
+WRONG, NAMED_MISTAKE, CORRECT_VARIANTS = CATALOGUE.WRONG, CATALOGUE.NAMED, CATALOGUE.CORRECT_VARIANTS
 MARKER = "# GRADED FUNCTION: {}\n\n"
 EXERCISES = list(WRONG)
 HALVES = (EXERCISES[0::2], EXERCISES[1::2])
@@ -44,41 +45,6 @@ NAMED_SIDE_EFFECT = {
     "velocity_zeroes_parameters": "changed its input parameters",
     "adam_init_same_dict": "v and s are the same object",
     "adam_init_shared_arrays": "are the same array",
-}
-
-# For these wrong implementations, the feedback must name the misconception (a fragment of its description
-# in the exercise's hidden test module).
-NAMED_MISTAKE = {
-    "gd_sign_flipped": "climbs the gradient",
-    "gd_forgets_b": "biases b are left as they were",
-    "gd_only_first_layers": "the last layer is not updated",
-    "rmb_no_shuffle": "the examples are not shuffled",
-    "rmb_different_permutations": "two different permutations",
-    "rmb_drops_last_batch": "the last, smaller mini-batch is missing",
-    "rmb_slices_rows": "cut from the rows (features) of X",
-    "rmb_flat_labels": "the label mini-batches are 1-D",
-    "velocity_one_dimensional": "1-D arrays",
-    "velocity_parameter_keys": "the keys are the parameters'",
-    "velocity_ones": "starts at ones",
-    "velocity_integer_zeros": "the zeros are integers",
-    "velocity_first_layer_only": "the last layer has no velocity",
-    "momentum_beta_swapped": "beta and 1 - beta are swapped",
-    "momentum_v_not_stored": "not stored in v",
-    "momentum_steps_with_gradient": "stepped with the gradient dW",
-    "momentum_steps_with_old_velocity": "the velocity from before this update",
-    "adam_init_one_dimensional": "1-D arrays",
-    "adam_init_parameter_keys": "the keys are the parameters'",
-    "adam_init_ones": "v and s start at ones",
-    "adam_no_bias_correction": "the bias correction is missing",
-    "adam_epsilon_inside_sqrt": "epsilon is inside the square root",
-    "adam_beta1_for_s": "averaged with beta1 instead of beta2",
-    "adam_t_plus_one": "uses t + 1 instead of t",
-    "adam_not_squared": "instead of their squares",
-    "adam_uncorrected_step": "stepped with the uncorrected v and s",
-    "schedule_no_floor": "the floor is missing",
-    "schedule_update_lr_formula": "time_interval is ignored",
-    "schedule_integer_division": "divided with // (floor division)",
-    "schedule_ceil": "rounded up (ceil)",
 }
 
 # How many of each exercise's cases reproduce the notebook's public tests.
@@ -97,31 +63,6 @@ PUBLIC_CASES = {
 # ----------------------------------------------------------------------------
 # Building and grading notebooks
 # ----------------------------------------------------------------------------
-
-
-def _names_used(code: types.CodeType):
-    yield from code.co_names
-    for constant in code.co_consts:
-        if isinstance(constant, types.CodeType):
-            yield from _names_used(constant)
-
-
-def _helpers(function, found: dict[str, str]) -> dict[str, str]:
-    """Sources of the module-level functions of wrong_implementations that ``function`` needs, transitively."""
-    for name in _names_used(function.__code__):
-        helper = getattr(wrong_implementations, name, None)
-        if isinstance(helper, types.FunctionType) and name not in found:
-            found[name] = inspect.getsource(helper)
-            _helpers(helper, found)
-    return found
-
-
-def wrong_cell(exercise: str, wrong) -> str:
-    """A graded cell defining ``exercise`` as the wrong implementation, with the helpers it calls."""
-    source = re.sub(rf"^def {wrong.__name__}\(", f"def {exercise}(", inspect.getsource(wrong), count=1, flags=re.M)
-    helpers = _helpers(wrong, {})
-    helpers.pop(wrong.__name__, None)
-    return MARKER.format(exercise) + "\n\n".join([*helpers.values(), source])
 
 
 def build(path: Path, cells: dict[str, str]) -> Path:
@@ -227,139 +168,6 @@ def test_master_notebook_scores_full_points(grade):
         assert full(exercise), f"{exercise.name}: {[(c.label, c.feedback) for c in exercise.cases if not c.passed]}"
 
 
-CORRECT_VARIANTS = (
-    {
-        "update_parameters_with_gd": """
-def update_parameters_with_gd(parameters, grads, learning_rate):
-    for key in parameters:
-        parameters[key] -= learning_rate * grads["d" + key]
-    return parameters
-""",
-        "random_mini_batches": """
-def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
-    np.random.seed(seed)
-    m = X.shape[1]
-    permutation = np.random.permutation(m)
-    X, Y = X[:, permutation], Y[:, permutation]
-    return [(X[:, k:k + mini_batch_size], Y[:, k:k + mini_batch_size]) for k in range(0, m, mini_batch_size)]
-""",
-        "initialize_velocity": """
-def initialize_velocity(parameters):
-    return {"d" + key: np.zeros_like(value) for key, value in parameters.items()}
-""",
-        "update_parameters_with_momentum": """
-def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
-    for key in grads:
-        v[key] *= beta
-        v[key] += (1 - beta) * grads[key]
-        parameters[key[1:]] -= learning_rate * v[key]
-    return parameters, v
-""",
-        "initialize_adam": """
-def initialize_adam(parameters):
-    v = {"d" + key: np.zeros_like(value) for key, value in parameters.items()}
-    s = {key: value.copy() for key, value in v.items()}
-    return v, s
-""",
-        "update_parameters_with_adam": """
-def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999,
-                                epsilon=1e-8):
-    v_corrected, s_corrected = {}, {}
-    for key, grad in grads.items():
-        v[key] *= beta1
-        v[key] += (1 - beta1) * grad
-        s[key] *= beta2
-        s[key] += (1 - beta2) * grad ** 2
-        v_corrected[key] = v[key] / (1 - beta1 ** t)
-        s_corrected[key] = s[key] / (1 - beta2 ** t)
-        parameters[key[1:]] -= learning_rate * v_corrected[key] / (s_corrected[key] ** 0.5 + epsilon)
-    return parameters, v, s, v_corrected, s_corrected
-""",
-        "update_lr": """
-def update_lr(learning_rate0, epoch_num, decay_rate):
-    return learning_rate0 * (1 + decay_rate * epoch_num) ** -1.0
-""",
-        "schedule_lr_decay": """
-def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):
-    return learning_rate0 / (1 + decay_rate * (epoch_num // time_interval))
-""",
-    },
-    {
-        "update_parameters_with_gd": """
-def update_parameters_with_gd(parameters, grads, learning_rate):
-    return {key: value - learning_rate * grads["d" + key] for key, value in parameters.items()}
-""",
-        "random_mini_batches": """
-def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
-    np.random.seed(seed)
-    m = X.shape[1]
-    order = list(np.random.permutation(m))
-    shuffled_X = np.take(X, order, axis=1)
-    shuffled_Y = np.take(Y, order, axis=1).reshape((1, m))
-    mini_batches = []
-    start = 0
-    while start < m:
-        stop = min(start + mini_batch_size, m)
-        mini_batches.append((shuffled_X[:, start:stop], shuffled_Y[:, start:stop]))
-        start = stop
-    return mini_batches
-""",
-        "initialize_velocity": """
-def initialize_velocity(parameters):
-    v = {}
-    for l in range(len(parameters) // 2):
-        rows, columns = parameters["W%d" % (l + 1)].shape
-        v["dW%d" % (l + 1)] = np.zeros((rows, columns), dtype=float)
-        v["db%d" % (l + 1)] = np.zeros((rows, 1))
-    return v
-""",
-        "update_parameters_with_momentum": """
-def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
-    new_parameters, new_v = {}, {}
-    for l in range(1, len(parameters) // 2 + 1):
-        for name in ("W", "b"):
-            key = f"d{name}{l}"
-            new_v[key] = np.add(np.multiply(beta, v[key]), np.multiply(1 - beta, grads[key]))
-            new_parameters[f"{name}{l}"] = parameters[f"{name}{l}"] - learning_rate * new_v[key]
-    return new_parameters, new_v
-""",
-        "initialize_adam": """
-def initialize_adam(parameters):
-    v, s = {}, {}
-    for l in range(1, len(parameters) // 2 + 1):
-        for name in ("W", "b"):
-            shape = parameters[name + str(l)].shape
-            v["d" + name + str(l)] = np.zeros(shape)
-            s["d" + name + str(l)] = np.zeros(shape)
-    return v, s
-""",
-        "update_parameters_with_adam": """
-def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999,
-                                epsilon=1e-8):
-    L = len(parameters) // 2
-    new_v = {k: beta1 * v[k] + (1 - beta1) * grads[k] for k in grads}
-    new_s = {k: beta2 * s[k] + (1 - beta2) * np.power(grads[k], 2) for k in grads}
-    v_corrected = {k: new_v[k] / (1 - math.pow(beta1, t)) for k in grads}
-    s_corrected = {k: new_s[k] / (1 - math.pow(beta2, t)) for k in grads}
-    new_parameters = {}
-    for l in range(1, L + 1):
-        for name in ("W", "b"):
-            key = "d" + name + str(l)
-            step = v_corrected[key] / (np.sqrt(s_corrected[key]) + epsilon)
-            new_parameters[name + str(l)] = parameters[name + str(l)] - learning_rate * step
-    return new_parameters, new_v, new_s, v_corrected, s_corrected
-""",
-        "update_lr": """
-def update_lr(learning_rate0, epoch_num, decay_rate):
-    denominator = 1.0 + decay_rate * epoch_num
-    return learning_rate0 / denominator
-""",
-        "schedule_lr_decay": """
-def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):
-    return learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))
-""",
-    },
-)
 
 
 @pytest.mark.parametrize("variant", range(len(CORRECT_VARIANTS)))
@@ -379,7 +187,7 @@ def test_correct_but_different_implementations_score_full_points(grade, variant)
 def _notebook_of(exercise: str, index: int) -> tuple[str, dict[str, str]]:
     """The key and replaced cells of the notebook holding WRONG[exercise][index]."""
     half = 0 if exercise in HALVES[0] else 1
-    cells = {name: wrong_cell(name, WRONG[name][index]) for name in HALVES[half] if index < len(WRONG[name])}
+    cells = {name: wrong_cell(name, WRONG[name][index], CATALOGUE) for name in HALVES[half] if index < len(WRONG[name])}
     return f"wrong-{half}-{index}", cells
 
 

@@ -1,7 +1,7 @@
 """The notebook's public tests (utils/public_tests.py) and their inputs (utils/testCases.py).
 
 They must pass the master notebook's reference solutions, reject each plausible
-wrong implementation of tests/wrong_implementations.py with a message naming
+wrong implementation of the mutants catalogue (autograder/hidden_tests/mutants.py) with a message naming
 the problem, and fail cleanly (one AssertionError, a readable message) on
 stubs, wrong return types and exceptions raised by student code.
 """
@@ -10,7 +10,10 @@ import numpy as np
 import public_tests
 import pytest
 import testCases
-from wrong_implementations import WRONG
+
+from autograder.mutants import load_catalogue
+
+WRONG = load_catalogue().WRONG
 
 EXERCISES = list(WRONG)
 

@@ -25,6 +25,7 @@ from autograder.sandbox.runner import ExerciseRun, StudentError
 
 RunCases = Callable[[dict[str, list[Case]]], dict[str, ExerciseRun]]
 NOT_IMPLEMENTED = 'not implemented yet: replace the "raise NotImplementedError" line(s) with your code'
+DIAGNOSIS = "your result is exactly what this mistake gives: "  # how expect's hints name a misconception
 
 
 class StudentFailure(AssertionError):
@@ -102,7 +103,9 @@ class GradingPlugin:
         feedback, hint = ("", None) if passed else self._feedback(item, call)
         if call.when == "call" or (call.when == "setup" and not passed):
             case = _case_of(item)
-            self.results[case.exercise].append(CaseResult(case.label, passed, case.weight, case.hidden, feedback, hint))
+            misconception = hint[len(DIAGNOSIS):] if hint and hint.startswith(DIAGNOSIS) else None
+            self.results[case.exercise].append(CaseResult(case.label, passed, case.weight, case.hidden, feedback, hint,
+                                                          misconception))
         return pytest.TestReport(item.nodeid, item.location, {}, "passed" if passed else "failed",
                                  None if passed else feedback, call.when, duration=call.duration,
                                  start=call.start, stop=call.stop)

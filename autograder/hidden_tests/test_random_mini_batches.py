@@ -61,6 +61,18 @@ def _full_size_slices(X, Y, mini_batch_size=64, seed=0):
     return _partition(shuffled_X, shuffled_Y, mini_batch_size, X.shape[1] // mini_batch_size + 1)
 
 
+def _shifted(start=0, end=0, last_start=0):
+    """A partition whose full mini-batches are cut ``start``/``end`` columns off and whose last starts late."""
+    def partition(X, Y, mini_batch_size=64, seed=0):
+        shuffled_X, shuffled_Y = _shuffle(X, Y, seed)
+        m, size = X.shape[1], mini_batch_size
+        columns = [slice(k * size + start, (k + 1) * size + end) for k in range(m // size)]
+        columns += [slice(m // size * size + last_start, m)] if m % size else []
+        return [(shuffled_X[:, c], shuffled_Y[:, c]) for c in columns]
+
+    return partition
+
+
 def _rows(X, Y, mini_batch_size=64, seed=0):
     shuffled_X, shuffled_Y = _shuffle(X, Y, seed)
     size = mini_batch_size
@@ -86,6 +98,12 @@ MISCONCEPTIONS = (
     Misconception("the label mini-batches are 1-D, shape (k,): keep Y's two dimensions, shape (1, k)",
                   _flat_labels),
     Misconception("an extra, empty last mini-batch is added when mini_batch_size divides m", _full_size_slices),
+    Misconception("each full mini-batch ends one column early, at (k + 1) * mini_batch_size - 1: a slice's end is "
+                  "already left out", _shifted(end=-1)),
+    Misconception("each full mini-batch starts one column late, at k * mini_batch_size + 1: columns count from 0",
+                  _shifted(start=1, end=1)),
+    Misconception("the last mini-batch starts one column late, so one leftover example is lost",
+                  _shifted(last_start=1)),
 )
 
 

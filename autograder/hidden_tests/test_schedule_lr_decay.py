@@ -51,6 +51,10 @@ CASES = [
          (0.5, 150, 1, 100)),
     Case(EXERCISE, "large epoch number (10**6), time_interval 300", (0.1, 10**6, 0.5, 300)),
     Case(EXERCISE, "very large epoch number (10**9), default time_interval", (0.3, 10**9, 1)),
+    # Between two multiples of the interval, in the lower half: only the floor gives the right rate here.
+    Case(EXERCISE, "epoch 3 inside the first interval (time_interval 10): no decay yet", (0.3, 3, 2, 10)),
+    Case(EXERCISE, "default time_interval, epoch 1200 (a little past the first multiple)", (0.1, 1200, 0.5)),
+    Case(EXERCISE, "time_interval 1000, epoch 3400, decay_rate 0.1", (0.05, 3400, 0.1, 1000)),
     Case(EXERCISE, "numpy scalars as inputs", (np.float64(0.4), np.int64(2750), np.float64(0.5), np.int64(500))),
 ]
 

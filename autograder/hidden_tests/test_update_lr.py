@@ -17,6 +17,9 @@ MISCONCEPTIONS = (
                   lambda lr0, epoch, decay: lr0 / (1 + decay * (epoch + 1))),
     Misconception("the 1 + is missing: learning_rate0 / (decay_rate * epoch_num)",
                   lambda lr0, epoch, decay: lr0 / (decay * epoch) if decay * epoch else float("inf")),
+    Misconception("the parentheses are missing: learning_rate0 / 1 + decay_rate * epoch_num adds the decay to the "
+                  "rate instead of dividing by (1 + decay_rate * epoch_num)",
+                  lambda lr0, epoch, decay: lr0 / 1 + decay * epoch),
 )
 
 CASES = [

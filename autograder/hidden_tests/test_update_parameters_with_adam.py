@@ -57,15 +57,16 @@ MISCONCEPTIONS = (
 )
 
 
-def _case(label, layer_dims, seed, t, *hyperparameters, zero_state=False, **keywords):
-    """A random network and gradients, signed v and non-negative s (or zeros), then the given hyperparameters."""
+def _case(label, layer_dims, seed, t, *hyperparameters, zero_state=False, scale=1.0, **keywords):
+    """A random network and gradients (times ``scale``), signed v and non-negative s (or zeros) of the same
+    scale, then the given hyperparameters."""
     parameters = network(layer_dims, seed)
-    grads = gradients(parameters, seed + 1)
+    grads = {key: scale * value for key, value in gradients(parameters, seed + 1).items()}
     if zero_state:
         v, s = optimizer_state(parameters), optimizer_state(parameters)
     else:
-        v = {key: 0.3 * value for key, value in gradients(parameters, seed + 2).items()}
-        s = {key: 0.2 * value for key, value in optimizer_state(parameters, seed + 3).items()}
+        v = {key: 0.3 * scale * value for key, value in gradients(parameters, seed + 2).items()}
+        s = {key: 0.2 * scale ** 2 * value for key, value in optimizer_state(parameters, seed + 3).items()}
     return Case(EXERCISE, label, (parameters, grads, v, s, t, *hyperparameters), keywords)
 
 
@@ -84,6 +85,11 @@ CASES = [
           [3, 2, 4, 2], 606, 4, 0.1, 0.5, 0.75, 1e-3),
     _case("4-layer network, zero v and s, t 2, learning_rate 0.02, beta1 0.8, beta2 0.888, epsilon 0.01",
           [2, 3, 3, 2, 2], 607, 2, 0.02, 0.8, 0.888, 1e-2, zero_state=True),
+    # Tiny gradients, where epsilon matters (it keeps the step finite): its place in the formula shows here.
+    _case("1-layer network, zero v and s, t 1, tiny gradients (about 1e-5), default hyperparameters", [4, 2], 608, 1,
+          zero_state=True, scale=1e-5),
+    _case("3-layer network, non-zero v and s, t 7, tiny gradients (about 1e-4), default hyperparameters",
+          [3, 4, 2, 2], 609, 7, scale=1e-4),
 ]
 
 

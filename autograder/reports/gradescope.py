@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from autograder.reports.atomic import write_text_atomically
 from autograder.reports.console import summary_table
+from autograder.reports.disclosure import case_name, case_text
 from autograder.reports.model import ExerciseResult, GradeReport
+from autograder.settings import DEFAULT_SETTINGS, FeedbackSettings
 
 
-def results_json(report: GradeReport) -> dict[str, Any]:
-    """The report in Gradescope's autograder results format."""
-    tests = [test for exercise in report.exercises for test in _exercise_tests(exercise)]
+def results_json(report: GradeReport, settings: FeedbackSettings = DEFAULT_SETTINGS) -> dict[str, Any]:
+    """The report in Gradescope's autograder results format, telling students what ``settings`` allow."""
+    tests = [test for exercise in report.exercises for test in _exercise_tests(exercise, settings)]
     return {
         "score": round(sum(test["score"] for test in tests), 4),  # what the student sees add up
         "execution_time": round(report.seconds, 3),
@@ -33,7 +34,7 @@ def grader_failure_json(message: str) -> dict[str, Any]:
             "Please tell your instructor.", "output_format": "text", "visibility": "visible", "tests": []}
 
 
-def _exercise_tests(exercise: ExerciseResult) -> list[dict[str, Any]]:
+def _exercise_tests(exercise: ExerciseResult, settings: FeedbackSettings) -> list[dict[str, Any]]:
     title = f"Exercise {exercise.number} - {exercise.name}"
     printed = f"\n\nYour code printed:\n{exercise.output}" if exercise.output else ""
     if not exercise.cases:
@@ -41,10 +42,11 @@ def _exercise_tests(exercise: ExerciseResult) -> list[dict[str, Any]]:
                       (exercise.problem or "no test could run") + printed, exercise.name)]
     tests = []
     for k, (case, share) in enumerate(zip(exercise.cases, _rounded_shares(exercise), strict=True), start=1):
-        output = case.full_feedback if not case.passed else "passed"
-        tests.append(_test(f"{title}: {case.label}", f"{exercise.number}.{k}", share if case.passed else 0.0,
-                           share, case.passed, output + (printed if k == 1 else ""), exercise.name,
-                           "hidden case" if case.hidden else "public case"))
+        output = case_text(case, settings) if not case.passed else "passed"
+        test = _test(f"{title}: {case_name(case, k, settings)}", f"{exercise.number}.{k}",
+                     share if case.passed else 0.0, share, case.passed, output + (printed if k == 1 else ""),
+                     exercise.name, "hidden case" if case.hidden else "public case")
+        tests.append({**test, "visibility": settings.hidden_cases if case.hidden else "visible"})
     return tests
 
 
@@ -63,16 +65,4 @@ def _test(name: str, number: str, score: float, max_score: float, passed: bool, 
 
 def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as JSON so that readers see the old file or the whole new one, never a part."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=2, allow_nan=False)
-            stream.write("\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, json.dumps(data, indent=2, allow_nan=False) + "\n")

@@ -15,6 +15,7 @@ class CaseResult:
     hidden: bool = True
     feedback: str = ""  # what is wrong
     hint: str | None = None  # what to look at
+    misconception: str | None = None  # the known mistake the result matches exactly, if any
 
     @property
     def full_feedback(self) -> str:

@@ -1,6 +1,6 @@
 """What a sandbox child may do, set up once in the worker and enforced by the kernel in each child.
 
-:meth:`Confinement.prepare` runs in the worker before any fork: it asks the
+:class:`Confinement` is built in the worker before any fork: it asks the
 kernel what it offers (Landlock ABI, seccomp), builds the Landlock ruleset and
 the seccomp program, chooses the uid (as root), and checks the result in a
 forked probe child.  :meth:`Confinement.apply` is what each child runs before
@@ -92,7 +92,7 @@ class Confinement:
         self.level = Level(True, abi if self.ruleset else 0, self.filter is not None, UID_WORDS[self.uid_mode],
                            tuple(missing))
         if missing:  # never confine halfway: the grader refuses to grade, or grades NOT ISOLATED
-            self.ruleset = self.filter = None
+            self.ruleset, self.filter, self.uid_mode = None, None, None
 
     def apply(self, limits: dict) -> None:
         """In a fresh child: limits, then (when enforced) uid, Landlock and seccomp; irreversible."""
@@ -126,7 +126,7 @@ class Confinement:
         self.apply({"memory_bytes": 1 << 30, "timeout": 5, "output_bytes": 0})
         leaks = 0
         for target in self.probe_targets:
-            with contextlib.suppress(PermissionError):
+            with contextlib.suppress(OSError):  # refused (or absent): not a leak
                 os.close(os.open(target, os.O_RDONLY))
                 leaks += 1
         try:

@@ -1,7 +1,7 @@
 """The sandbox worker: a fork server that runs each exercise's student code in a kernel-confined child.
 
-Started by :mod:`autograder.sandbox.runner` as ``python -I worker.py [--no-isolation]
-[--assume-no PIECE ...]``.  It imports numpy once, prepares the confinement
+Started by :mod:`autograder.sandbox.runner` as ``python -I worker.py --protect PATHS
+[--assume-no PIECES] [--no-isolation]``.  It imports numpy once, prepares the confinement
 (:mod:`.confine`: Landlock ruleset, seccomp program, uid; checked in a probe
 child), reports the :class:`~.messages.Level` it reached, then serves batch
 requests until its input closes.  Per exercise it forks one child (``parallel``

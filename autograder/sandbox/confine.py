@@ -57,11 +57,12 @@ def default_policy(workdir: str, protected: list[str]) -> Policy:
     """Standard library entries but third-party packages, numpy and its libraries, the child's working folder."""
     roots: list[str] = []
     for library in dict.fromkeys(os.path.realpath(sysconfig.get_paths()[key]) for key in ("stdlib", "platstdlib")):
-        roots += [entry.path for entry in os.scandir(library) if entry.name not in PACKAGE_FOLDERS]
+        roots += [os.path.realpath(entry.path) if entry.is_symlink() else entry.path  # where a rule really applies
+                  for entry in os.scandir(library) if entry.name not in PACKAGE_FOLDERS]
     numpy_dir = os.path.dirname(os.path.realpath(np.__file__))
     roots += [numpy_dir, *(p for p in (numpy_dir + ".libs", os.path.join(numpy_dir, ".libs")) if os.path.isdir(p))]
     roots.append(os.path.realpath(workdir))
-    return Policy(tuple(os.path.realpath(root) for root in roots), tuple(os.path.realpath(p) for p in protected))
+    return Policy(tuple(roots), tuple(os.path.realpath(p) for p in protected))
 
 
 class Confinement:

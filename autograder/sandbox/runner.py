@@ -150,7 +150,7 @@ class Sandbox:
             [python, "-I", str(WORKER), *_worker_options(hidden, isolation)], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self._workdir, env=environment,
             start_new_session=True)
-        self._children: set[int] = set()
+        self._children: dict[str, int] = {}  # exercise -> pid of its child, until the worker has reaped it
         self._level: Level | None = None
         for stream in (self._process.stdin, self._process.stdout):
             with contextlib.suppress(OSError):
@@ -189,7 +189,7 @@ class Sandbox:
 
     def close(self) -> None:
         """Stop the worker and every child it started; remove the working folder."""
-        for pid in (*self._children, self._process.pid):
+        for pid in (*self._children.values(), self._process.pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
         self._process.wait()
@@ -245,10 +245,11 @@ class Sandbox:
     def _apply(self, message: Started | Frame | Ended, buffers: list[bytes], run: ExerciseRun,
                pending: set[str]) -> None:
         if isinstance(message, Started):
-            self._children.add(int(message.pid))
+            self._children[run.exercise] = int(message.pid)
         elif isinstance(message, Frame) and len(buffers) == 1:
             _apply_student_frame(run, pending, buffers[0])
         elif isinstance(message, Ended):
+            self._children.pop(run.exercise, None)  # reaped: its pid may soon be another process's
             run.output = str(message.output)
             run.seconds = float(message.seconds)
             if pending and run.load_error is None and run.stopped is None:

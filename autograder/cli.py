@@ -135,10 +135,15 @@ def _grade(args: argparse.Namespace) -> int:
 def _mutants(args: argparse.Namespace) -> int:
     from autograder.mutants import load_catalogue, mutants_table, run_mutants
     from autograder.notebook.assignment import load_assignment
-    from autograder.sandbox.runner import Limits
+    from autograder.sandbox.runner import IsolationUnavailable, Limits
 
-    results = run_mutants(load_assignment(), load_catalogue(), Limits(timeout=args.timeout, memory_mb=args.memory_mb),
-                          _progress if sys.stderr.isatty() else None)
+    try:
+        results = run_mutants(load_assignment(), load_catalogue(),
+                              Limits(timeout=args.timeout, memory_mb=args.memory_mb),
+                              _progress if sys.stderr.isatty() else None)
+    except IsolationUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
     print(mutants_table(results), end="")
     return EXIT_OK
 

@@ -79,7 +79,8 @@ class Confinement:
         missing = []
         abi = 0 if "landlock" in assume_missing else landlock.abi_version()
         if abi < 1:
-            missing.append("Landlock is not available (Linux 5.13 or newer with Landlock enabled is needed)")
+            missing.append("Landlock is not available (it needs Linux 5.13 or newer with Landlock enabled and, in a "
+                           "container, a seccomp profile that allows the landlock_* calls)")
         elif exposed := policy.exposed():
             missing.append(f"the readable folders would include {exposed[0]}")
         else:

@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("submission", type=Path, help="the student's .ipynb file")
     grade.add_argument("--results", type=Path, help="write Gradescope's results.json here (atomically)")
     _add_limits(grade)
+    _add_isolation(grade)
     grade.add_argument("--quiet", action="store_true", help="print the score table only, no feedback")
     grade.add_argument("--feedback", type=Path, metavar="ROOT",
                        help="write the student's page to ROOT/feedback/STUDENT/ASSIGNMENT/feedback.html")
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="regenerate the release and grade sample submissions end to end")
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for samples and results")
     _add_limits(demo, timeout=2.0)
+    _add_isolation(demo)
     demo.set_defaults(command=_demo)
     return parser
 
@@ -98,8 +100,15 @@ def _add_grade_all(commands) -> None:
     batch.add_argument("--student", dest="students", nargs="+", action="extend", default=[], metavar="ID",
                        help="grade only these students")
     _add_limits(batch)
+    _add_isolation(batch)
     batch.add_argument("--hidden-tests", type=Path, help=argparse.SUPPRESS)  # tests: a copy of the hidden tests
     batch.set_defaults(command=_grade_all)
+
+
+def _add_isolation(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-isolation", dest="isolation", action="store_false",
+                        help="run student code even where the kernel cannot confine it (resource limits only; "
+                             "every result then says NOT ISOLATED; see SECURITY.md)")
 
 
 def _add_settings(parser: argparse.ArgumentParser) -> None:
@@ -133,7 +142,7 @@ def _grade(args: argparse.Namespace) -> int:
     from autograder.reports.feedback_page import feedback_path, write_feedback_page
     from autograder.reports.gradescope import grader_failure_json, results_json, write_json_atomically
     from autograder.reports.sanitize import CASE_CHARS, capped, clean
-    from autograder.sandbox.runner import Limits
+    from autograder.sandbox.runner import IsolationUnavailable, Limits
     from autograder.settings import SettingsError, load_settings
 
     student = args.student or args.submission.stem
@@ -145,7 +154,13 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        report = grade_submission(args.submission, limits=Limits(timeout=args.timeout, memory_mb=args.memory_mb))
+        report = grade_submission(args.submission, limits=Limits(timeout=args.timeout, memory_mb=args.memory_mb),
+                                  isolation=args.isolation)
+    except IsolationUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        if args.results:
+            write_json_atomically(args.results, grader_failure_json(str(error)))
+        return EXIT_FAILURE
     except Exception as error:  # noqa: BLE001 - the grader failed: say so, in results.json too
         reason = clean(capped(f"{type(error).__name__}: {error}", CASE_CHARS))
         print(f"error: the grader could not run: {reason}", file=sys.stderr)
@@ -174,10 +189,15 @@ def _grade_all(args: argparse.Namespace) -> int:
 def _mutants(args: argparse.Namespace) -> int:
     from autograder.mutants import load_catalogue, mutants_table, run_mutants
     from autograder.notebook.assignment import load_assignment
-    from autograder.sandbox.runner import Limits
+    from autograder.sandbox.runner import IsolationUnavailable, Limits
 
-    results = run_mutants(load_assignment(), load_catalogue(), Limits(timeout=args.timeout, memory_mb=args.memory_mb),
-                          _progress if sys.stderr.isatty() else None)
+    try:
+        results = run_mutants(load_assignment(), load_catalogue(),
+                              Limits(timeout=args.timeout, memory_mb=args.memory_mb),
+                              _progress if sys.stderr.isatty() else None)
+    except IsolationUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
     print(mutants_table(results), end="")
     return EXIT_OK
 
@@ -192,10 +212,11 @@ def _progress(done: int, total: int, name: str) -> None:
 def _demo(args: argparse.Namespace) -> int:
     from autograder.demo import run_demo
     from autograder.release import ReleaseError
+    from autograder.sandbox.runner import IsolationUnavailable
 
     try:
-        run_demo(args.output, timeout=args.timeout)
-    except ReleaseError as error:
+        run_demo(args.output, timeout=args.timeout, isolation=args.isolation)
+    except (ReleaseError, IsolationUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK

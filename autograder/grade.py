@@ -51,9 +51,11 @@ class Grader:
     """
 
     def __init__(self, assignment: Assignment | None = None, limits: Limits = DEFAULT_LIMITS,
-                 tests_dir: Path = HIDDEN_TESTS_DIR, master: Path = MASTER_NOTEBOOK) -> None:
+                 tests_dir: Path = HIDDEN_TESTS_DIR, master: Path = MASTER_NOTEBOOK, isolation: bool = True) -> None:
         self._assignment = assignment
         self.limits = limits
+        self.isolation = isolation  # False: the --no-isolation opt-out (resource limits only)
+        self._sandbox: Sandbox | None = None
         self.tests_dir = Path(tests_dir)
         self.master = Path(master)
         self._references: ReferenceResults | None = None
@@ -70,64 +72,72 @@ class Grader:
         return grading_version(self.tests_dir, self.master, self.limits)
 
     def grade(self, path: Path) -> GradeReport:
-        """Grade one notebook; student mistakes of any kind end up in the report, never as exceptions."""
+        """Grade one notebook; student mistakes of any kind end up in the report, never as exceptions.
+
+        Raises :class:`~autograder.sandbox.runner.IsolationUnavailable` when student code cannot be
+        confined and isolation was not waived.
+        """
         started = time.perf_counter()
-        sandbox = self._open_sandbox()  # its start-up overlaps with the work below
+        sandbox = self._open_sandbox()  # a new worker starts while the work below runs
+        assignment = self.assignment
         try:
-            assignment = self.assignment
+            cells = read_submission(Path(path))
+        except SubmissionError as error:
+            return GradeReport(str(path), _unreadable(assignment, str(error)), str(error),
+                               time.perf_counter() - started, isolation=sandbox.require_isolation().describe())
+        finder = FunctionFinder(cells)
+        snippets: dict[str, tuple[Snippet, ...]] = {}
+        problems: dict[str, str] = {}
+        for exercise in assignment.exercises:
             try:
-                cells = read_submission(Path(path))
-            except SubmissionError as error:
-                return GradeReport(str(path), _unreadable(assignment, str(error)), str(error),
-                                   time.perf_counter() - started)
-            finder = FunctionFinder(cells)
-            snippets: dict[str, tuple[Snippet, ...]] = {}
-            problems: dict[str, str] = {}
-            for exercise in assignment.exercises:
-                try:
-                    snippets[exercise.name] = (PREAMBLE_SNIPPET, *finder.locate(exercise.name))
-                except ExtractionError as error:
-                    problems[exercise.name] = str(error)
+                snippets[exercise.name] = (PREAMBLE_SNIPPET, *finder.locate(exercise.name))
+            except ExtractionError as error:
+                problems[exercise.name] = str(error)
 
-            def run_cases(cases: dict[str, list[Case]]) -> dict[str, ExerciseRun]:
-                return sandbox.run([Job(name, name, snippets[name],
-                                        tuple(Call(c.id, c.args, c.kwargs, c.watch_inputs) for c in group))
-                                    for name, group in cases.items()])
+        def run_cases(cases: dict[str, list[Case]]) -> dict[str, ExerciseRun]:
+            # Student code runs here, and only here: each job in its own confined child of the sandbox.
+            return sandbox.run([Job(name, name, snippets[name],
+                                    tuple(Call(c.id, c.args, c.kwargs, c.watch_inputs) for c in group))
+                                for name, group in cases.items()])
 
-            if self._references is None:
-                self._references = ReferenceResults(assignment)
-            plugin = GradingPlugin(assignment, run_cases, problems, self._references)
-            _run_pytest(self.tests_dir, plugin)
-            exercises = [_exercise_result(exercise, plugin, problems) for exercise in assignment.exercises]
-            return GradeReport(str(path), exercises, None, time.perf_counter() - started, plugin.internal_errors)
-        finally:
-            self._close_sandbox(sandbox)
+        level = sandbox.require_isolation()
+        if self._references is None:
+            self._references = ReferenceResults(assignment)
+        plugin = GradingPlugin(assignment, run_cases, problems, self._references)
+        _run_pytest(self.tests_dir, plugin)
+        exercises = [_exercise_result(exercise, plugin, problems) for exercise in assignment.exercises]
+        return GradeReport(str(path), exercises, None, time.perf_counter() - started, plugin.internal_errors,
+                           level.describe())
 
     def _open_sandbox(self) -> Sandbox:
-        """The sandbox for one submission.
+        """The long-lived sandbox: started on first use, replaced when a run left it unusable.
 
-        Today a Sandbox serves one ``run`` and closes itself, so each submission
-        gets a new one.  Once ``Sandbox.run`` can be called many times on one
-        long-lived worker, keep one here (create it on first call, return it
-        after) and make :meth:`_close_sandbox` a no-op, closing it in ``close``.
+        Each exercise of each submission still runs in its own freshly forked, confined child.
         """
-        return Sandbox(self.limits, hidden=INSTRUCTOR_ONLY)
-
-    def _close_sandbox(self, sandbox: Sandbox) -> None:
-        sandbox.close()
+        if self._sandbox is None or not self._sandbox.usable:
+            if self._sandbox is not None:
+                self._sandbox.close()
+            self._sandbox = Sandbox(self.limits, hidden=INSTRUCTOR_ONLY, isolation=self.isolation)
+        return self._sandbox
 
     def close(self) -> None:
-        """Release what the grader holds across submissions (nothing yet: see :meth:`_open_sandbox`)."""
+        """Stop the sandbox worker."""
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def grade_submission(path: Path, *, assignment: Assignment | None = None, limits: Limits = DEFAULT_LIMITS,
-                     tests_dir: Path = HIDDEN_TESTS_DIR) -> GradeReport:
-    """Grade one notebook with a fresh :class:`Grader`."""
-    grader = Grader(assignment, limits, tests_dir)
-    try:
+                     tests_dir: Path = HIDDEN_TESTS_DIR, isolation: bool = True) -> GradeReport:
+    """Grade one notebook with a fresh :class:`Grader` (``isolation=False``: the --no-isolation opt-out)."""
+    with Grader(assignment, limits, tests_dir, isolation=isolation) as grader:
         return grader.grade(path)
-    finally:
-        grader.close()
 
 
 def grading_version(tests_dir: Path, master: Path, limits: Limits) -> str:

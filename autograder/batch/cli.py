@@ -19,7 +19,11 @@ def grade_all(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return EXIT_USAGE
-    settings = GraderSettings(Limits(timeout=args.timeout, memory_mb=args.memory_mb), args.hidden_tests)
+    settings = GraderSettings(Limits(timeout=args.timeout, memory_mb=args.memory_mb), args.hidden_tests,
+                              isolation=args.isolation)
+    if args.isolation and not args.scheduler and (refusal := _isolation_refusal(settings.limits)):
+        print(f"error: {refusal}", file=sys.stderr)  # fail closed before any student code is read
+        return EXIT_FAILURE
     options = BatchOptions(args.path, args.jobs, args.csv, args.gradebook, args.scheduler, args.force,
                            tuple(args.students), settings)
     try:
@@ -30,3 +34,15 @@ def grade_all(args: argparse.Namespace) -> int:
     except (GradebookError, ClusterError, OSError) as error:  # OSError: e.g. PATH's ledger cannot be written
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
+
+
+def _isolation_refusal(limits: Limits) -> str | None:
+    """Why student code cannot be confined on this machine, or None when it can (Dask workers check their own)."""
+    from autograder.sandbox.runner import IsolationUnavailable, Sandbox
+
+    with Sandbox(limits) as sandbox:
+        try:
+            sandbox.require_isolation()
+        except IsolationUnavailable as error:
+            return str(error)
+    return None

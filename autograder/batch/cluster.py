@@ -62,7 +62,8 @@ class ClusterPool:
             for task in tasks:
                 data = _read(task.path)
                 if data is None:  # nothing to send: the report says the file could not be opened
-                    yield Outcome(task, self.settings.grader().grade(task.path))
+                    with self.settings.grader() as grader:
+                        yield Outcome(task, grader.grade(task.path))
                     continue
                 futures[client.submit(grade_notebook, data, task.path.name, self.settings,
                                       key=f"grade-{task.student}-{task.sha256[:16]}", pure=False)] = task

@@ -23,10 +23,13 @@ class GraderSettings:
     tests_dir: Path | None = None
     master: Path | None = None
     assignment: Assignment | None = field(default=None, compare=False)
+    isolation: bool = True  # False: the --no-isolation opt-out
 
     def grader(self) -> Grader:
-        return Grader(self.assignment, self.limits, self.tests_dir or HIDDEN_TESTS_DIR, self.master or MASTER_NOTEBOOK)
+        return Grader(self.assignment, self.limits, self.tests_dir or HIDDEN_TESTS_DIR, self.master or MASTER_NOTEBOOK,
+                      self.isolation)
 
     @property
     def version(self) -> str:
-        return grading_version(self.tests_dir or HIDDEN_TESTS_DIR, self.master or MASTER_NOTEBOOK, self.limits)
+        version = grading_version(self.tests_dir or HIDDEN_TESTS_DIR, self.master or MASTER_NOTEBOOK, self.limits)
+        return version if self.isolation else version + "-not-isolated"  # an isolated run regrades these

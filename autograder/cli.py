@@ -101,6 +101,7 @@ def _add_grade_all(commands) -> None:
                        help="grade only these students")
     _add_limits(batch)
     _add_isolation(batch)
+    _add_settings(batch)
     batch.add_argument("--hidden-tests", type=Path, help=argparse.SUPPRESS)  # tests: a copy of the hidden tests
     batch.set_defaults(command=_grade_all)
 

@@ -15,9 +15,15 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 def grade_all(args: argparse.Namespace) -> int:
     from autograder.batch.cluster import ClusterError
     from autograder.batch.gradebook import GradebookError
+    from autograder.settings import SettingsError, load_settings
 
     if args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        feedback = load_settings(args.settings)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     settings = GraderSettings(Limits(timeout=args.timeout, memory_mb=args.memory_mb), args.hidden_tests,
                               isolation=args.isolation)
@@ -25,7 +31,7 @@ def grade_all(args: argparse.Namespace) -> int:
         print(f"error: {refusal}", file=sys.stderr)  # fail closed before any student code is read
         return EXIT_FAILURE
     options = BatchOptions(args.path, args.jobs, args.csv, args.gradebook, args.scheduler, args.force,
-                           tuple(args.students), settings)
+                           tuple(args.students), settings, feedback=feedback)
     try:
         return run_batch(options).exit_code
     except UsageError as error:

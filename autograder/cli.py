@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -51,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("submission", type=Path, help="the student's .ipynb file")
     grade.add_argument("--results", type=Path, help="write Gradescope's results.json here (atomically)")
     _add_limits(grade)
+    _add_isolation(grade)
     grade.add_argument("--quiet", action="store_true", help="print the score table only, no feedback")
     grade.add_argument("--feedback", type=Path, metavar="ROOT",
                        help="write the student's page to ROOT/feedback/STUDENT/ASSIGNMENT/feedback.html")
@@ -58,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_settings(grade)
     _add_assignment(grade)
     grade.set_defaults(command=_grade)
+
+    _add_grade_all(commands)
 
     mutants = _command(commands, "mutants", "grade every catalogued wrong implementation and correct variant; "
                                             "print which lose points and which misconception is named")
@@ -74,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = _command(commands, "demo", "regenerate the release and grade sample submissions end to end")
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for samples and results")
     _add_limits(demo, timeout=2.0)
+    _add_isolation(demo)
     demo.set_defaults(command=_demo)
     return parser
 
@@ -120,6 +125,34 @@ def _bounded(kind: type, low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
+def _add_grade_all(commands) -> None:
+    batch = _command(commands, "grade-all", "grade every submission of a class, in parallel and resumably")
+    batch.add_argument("path", type=Path, metavar="PATH",
+                       help="an nbgrader course root (submitted/<student>/<assignment>/) or a folder of .ipynb files")
+    batch.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                       help="parallel workers on this machine (default: all cores, %(default)s)")
+    batch.add_argument("--csv", type=Path, metavar="FILE", help="write one row per student here (atomically)")
+    batch.add_argument("--gradebook", nargs="?", const="gradebook.db", metavar="URL",
+                       help="write the grades into nbgrader's gradebook: an SQLAlchemy URL or an SQLite file "
+                            "(alone: PATH/gradebook.db, a course root's own)")
+    batch.add_argument("--scheduler", metavar="ADDRESS", help="grade on this Dask scheduler (tcp://host:port)")
+    batch.add_argument("--force", action="store_true", help="regrade everything, even unchanged submissions")
+    batch.add_argument("--student", dest="students", nargs="+", action="extend", default=[], metavar="ID",
+                       help="grade only these students")
+    _add_limits(batch)
+    _add_isolation(batch)
+    _add_settings(batch)
+    batch.add_argument("--hidden-tests", type=Path, help=argparse.SUPPRESS)  # tests: a copy of the hidden tests
+    _add_assignment(batch)
+    batch.set_defaults(command=_grade_all)
+
+
+def _add_isolation(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-isolation", dest="isolation", action="store_false",
+                        help="run student code even where the kernel cannot confine it (resource limits only; "
+                             "every result then says NOT ISOLATED; see SECURITY.md)")
+
+
 def _add_settings(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--settings", type=Path, metavar="FILE",
                         help="what students are told (hints, hidden cases): a TOML file (default: ./optkit.toml "
@@ -152,7 +185,7 @@ def _grade(args: argparse.Namespace) -> int:
     from autograder.reports.feedback_page import feedback_path, write_feedback_page
     from autograder.reports.gradescope import grader_failure_json, results_json, write_json_atomically
     from autograder.reports.sanitize import CASE_CHARS, capped, clean
-    from autograder.sandbox.runner import Limits
+    from autograder.sandbox.runner import IsolationUnavailable, Limits
     from autograder.settings import SettingsError, load_settings
 
     student = args.student or args.submission.stem
@@ -173,8 +206,13 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        report = grade_submission(args.submission, files=files,
+        report = grade_submission(args.submission, files=files, isolation=args.isolation,
                                   limits=Limits(timeout=args.timeout, memory_mb=args.memory_mb))
+    except IsolationUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        if args.results:
+            write_json_atomically(args.results, grader_failure_json(str(error)))
+        return EXIT_FAILURE
     except Exception as error:  # noqa: BLE001 - the grader failed: say so, in results.json too
         reason = clean(capped(f"{type(error).__name__}: {error}", CASE_CHARS))
         print(f"error: the grader could not run: {reason}", file=sys.stderr)
@@ -194,13 +232,24 @@ def _grade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _grade_all(args: argparse.Namespace) -> int:
+    from autograder.batch.cli import grade_all
+
+    return grade_all(args)
+
+
 def _mutants(args: argparse.Namespace) -> int:
     from autograder.mutants import load_catalogue, mutants_table, run_mutants
     from autograder.notebook.assignment import load_assignment
-    from autograder.sandbox.runner import Limits
+    from autograder.sandbox.runner import IsolationUnavailable, Limits
 
-    results = run_mutants(load_assignment(), load_catalogue(), Limits(timeout=args.timeout, memory_mb=args.memory_mb),
-                          _progress if sys.stderr.isatty() else None)
+    try:
+        results = run_mutants(load_assignment(), load_catalogue(),
+                              Limits(timeout=args.timeout, memory_mb=args.memory_mb),
+                              _progress if sys.stderr.isatty() else None)
+    except IsolationUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
     print(mutants_table(results), end="")
     return EXIT_OK
 
@@ -215,10 +264,11 @@ def _progress(done: int, total: int, name: str) -> None:
 def _demo(args: argparse.Namespace) -> int:
     from autograder.demo import run_demo
     from autograder.release import ReleaseError
+    from autograder.sandbox.runner import IsolationUnavailable
 
     try:
-        run_demo(args.output, timeout=args.timeout)
-    except ReleaseError as error:
+        run_demo(args.output, timeout=args.timeout, isolation=args.isolation)
+    except (ReleaseError, IsolationUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK

@@ -62,7 +62,7 @@ def write_samples(folder: Path, assignment: Assignment) -> dict[str, Path]:
     return paths
 
 
-def run_demo(folder: Path, timeout: float) -> None:
+def run_demo(folder: Path, timeout: float, isolation: bool = True) -> None:
     """Regenerate the release, grade every sample, print their tables and write their results.json."""
     from autograder.sandbox.runner import Limits
 
@@ -75,7 +75,8 @@ def run_demo(folder: Path, timeout: float) -> None:
     print(f"2. Grading {len(samples)} sample submissions (written to {folder / 'submissions'})\n")
     rows = []
     for name, path in samples.items():
-        report = grade_submission(path, assignment=assignment, limits=Limits(timeout=timeout))
+        report = grade_submission(path, assignment=assignment, limits=Limits(timeout=timeout),
+                                  isolation=isolation)
         write_json_atomically(folder / "results" / f"{name}.json", results_json(report))
         print(f"== {name} ==\n{summary_table(report)}")
         if name != "untouched-release":

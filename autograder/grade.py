@@ -1,12 +1,18 @@
-"""Grading one submission: read it, find each graded function, run the hidden tests.
+"""Grading submissions: read each one, find each graded function, run the hidden tests.
 
-This is the reusable core: the CLI, the demo and batch grading all call
-:func:`grade_submission` and get a :class:`~autograder.reports.model.GradeReport`.
+This is the reusable core.  A :class:`Grader` holds what stays the same from
+one submission to the next (the assignment, the reference results, the limits)
+and grades any number of notebooks with :meth:`Grader.grade`; batch grading
+keeps one per worker process.  :func:`grade_submission` grades a single
+notebook (the CLI and the demo call it).  Both return a
+:class:`~autograder.reports.model.GradeReport`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import io
 import os
 import time
@@ -17,7 +23,7 @@ import pytest
 
 from autograder.checks.case import Case
 from autograder.checks.imports import importable
-from autograder.checks.plugin import GradingPlugin
+from autograder.checks.plugin import GradingPlugin, ReferenceResults
 from autograder.course import AssignmentFiles, default_files
 from autograder.notebook.assignment import Assignment, load_assignment
 from autograder.notebook.extract import ExtractionError, FunctionFinder
@@ -37,15 +43,47 @@ class GraderError(RuntimeError):
 DEFAULT_LIMITS = Limits()
 
 
-def grade_submission(path: Path, *, assignment: Assignment | None = None, limits: Limits = DEFAULT_LIMITS,
-                     tests_dir: Path | None = None, files: AssignmentFiles | None = None) -> GradeReport:
-    """Grade one notebook against ``files`` (default: the kit's default assignment); student mistakes of
-    any kind end up in the report, never as exceptions."""
-    started = time.perf_counter()
-    files = files or default_files()
-    sandbox = Sandbox(limits, hidden=files.instructor_only)  # its start-up overlaps with the work below
-    try:
-        assignment = assignment or load_assignment(files.master)
+class Grader:
+    """Grades notebooks one after another, keeping what does not depend on the submission.
+
+    The assignment is read on first use (so that a single cold grade overlaps
+    it with the sandbox's start-up) and reference results are computed once
+    per case.  Each submission's student code runs in its own sandbox: see
+    :meth:`_open_sandbox`.
+    """
+
+    def __init__(self, assignment: Assignment | None = None, limits: Limits = DEFAULT_LIMITS,
+                 tests_dir: Path | None = None, master: Path | None = None, isolation: bool = True,
+                 files: AssignmentFiles | None = None) -> None:
+        self._assignment = assignment
+        self.limits = limits
+        self.isolation = isolation  # False: the --no-isolation opt-out (resource limits only)
+        self._sandbox: Sandbox | None = None
+        self.files = files or default_files()  # the assignment's master, hidden tests and helper modules
+        self.tests_dir = Path(tests_dir or self.files.hidden_tests)
+        self.master = Path(master or self.files.master)
+        self._references: ReferenceResults | None = None
+
+    @property
+    def assignment(self) -> Assignment:
+        if self._assignment is None:
+            self._assignment = load_assignment(self.master)
+        return self._assignment
+
+    @functools.cached_property
+    def version(self) -> str:
+        """What the grades depend on besides the submission: hidden tests, master notebook, limits."""
+        return grading_version(self.tests_dir, self.master, self.limits)
+
+    def grade(self, path: Path) -> GradeReport:
+        """Grade one notebook; student mistakes of any kind end up in the report, never as exceptions.
+
+        Raises :class:`~autograder.sandbox.runner.IsolationUnavailable` when student code cannot be
+        confined and isolation was not waived.
+        """
+        started = time.perf_counter()
+        sandbox = self._open_sandbox()  # a new worker starts while the work below runs
+        assignment = self.assignment
         try:
             cells = read_submission(Path(path))
             wrong_file = file_problem(path, assignment) or mismatch(cells, assignment)
@@ -53,7 +91,7 @@ def grade_submission(path: Path, *, assignment: Assignment | None = None, limits
             wrong_file = file_problem(path, assignment) or str(error)
         if wrong_file:
             return GradeReport(str(path), _unreadable(assignment, wrong_file), wrong_file,
-                               time.perf_counter() - started)
+                               time.perf_counter() - started, isolation=sandbox.require_isolation().describe())
         finder = FunctionFinder(cells, assignment.preamble_names)
         preamble = Snippet(assignment.preamble, "<preamble>")
         snippets: dict[str, tuple[Snippet, ...]] = {}
@@ -65,40 +103,87 @@ def grade_submission(path: Path, *, assignment: Assignment | None = None, limits
                 problems[exercise.name] = str(error)
 
         def run_cases(cases: dict[str, list[Case]]) -> dict[str, ExerciseRun]:
+            # Student code runs here, and only here: each job in its own confined child of the sandbox.
             return sandbox.run([Job(name, name, snippets[name],
-                                    tuple(Call(case.id, case.args, case.kwargs, case.watch_inputs) for case in group))
+                                    tuple(Call(c.id, c.args, c.kwargs, c.watch_inputs) for c in group))
                                 for name, group in cases.items()])
 
-        plugin = GradingPlugin(assignment, run_cases, problems)
-        with importable(tests_dir or files.hidden_tests, files.utils_dir):
-            _run_pytest(tests_dir or files.hidden_tests, plugin)
+        level = sandbox.require_isolation()
+        if self._references is None:
+            self._references = ReferenceResults(assignment)
+        plugin = GradingPlugin(assignment, run_cases, problems, self._references)
+        with importable(self.tests_dir, self.files.utils_dir):  # hidden tests import their helpers by name
+            _run_pytest(self.tests_dir, plugin)
         exercises = [_exercise_result(exercise, plugin, problems) for exercise in assignment.exercises]
-        return GradeReport(str(path), exercises, None, time.perf_counter() - started, plugin.internal_errors)
-    finally:
-        sandbox.close()
+        return GradeReport(str(path), exercises, None, time.perf_counter() - started, plugin.internal_errors,
+                           level.describe())
+
+    def _open_sandbox(self) -> Sandbox:
+        """The long-lived sandbox: started on first use, replaced when a run left it unusable.
+
+        Each exercise of each submission still runs in its own freshly forked, confined child.
+        """
+        if self._sandbox is None or not self._sandbox.usable:
+            if self._sandbox is not None:
+                self._sandbox.close()
+            self._sandbox = Sandbox(self.limits, hidden=self.files.instructor_only, isolation=self.isolation)
+        return self._sandbox
+
+    def close(self) -> None:
+        """Stop the sandbox worker."""
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def grade_submission(path: Path, *, assignment: Assignment | None = None, limits: Limits = DEFAULT_LIMITS,
+                     tests_dir: Path | None = None, isolation: bool = True,
+                     files: AssignmentFiles | None = None) -> GradeReport:
+    """Grade one notebook with a fresh :class:`Grader` (``files``: the assignment, default the kit's own;
+    ``isolation=False``: the --no-isolation opt-out)."""
+    with Grader(assignment, limits, tests_dir, isolation=isolation, files=files) as grader:
+        return grader.grade(path)
+
+
+def grading_version(tests_dir: Path, master: Path, limits: Limits) -> str:
+    """A digest of the hidden tests' files, the master notebook and the limits: a change of any regrades."""
+    digest = hashlib.sha256(repr(limits.as_message()).encode())
+    files = sorted(p for p in Path(tests_dir).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in [*files, Path(master)]:
+        digest.update(str(path.relative_to(tests_dir) if path in files else path.name).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
 
 
 def _run_pytest(tests_dir: Path, plugin: GradingPlugin) -> None:
     args = [str(tests_dir), "-c", str(PYTEST_INI), "--rootdir", str(tests_dir), "--confcutdir", str(tests_dir),
             "-p", "no:terminal"]  # confcutdir: no conftest.py of the folders above the hidden tests
-    with contextlib.redirect_stdout(io.StringIO()) as log, _no_plugin_autoload():
+    # Installed pytest plugins (xdist, ...) stay out of grading: they cost start-up time and add nothing.
+    with contextlib.redirect_stdout(io.StringIO()) as log, temporary_environment({AUTOLOAD: "1"}):
         code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderError(f"the hidden tests could not run (pytest exit code {int(code)}):\n{log.getvalue()[-3000:]}")
 
 
 @contextlib.contextmanager
-def _no_plugin_autoload() -> Iterator[None]:
-    """Keep installed pytest plugins (xdist, ...) out of grading: they cost start-up time and add nothing."""
-    previous = os.environ.get(AUTOLOAD)
-    os.environ[AUTOLOAD] = "1"
+def temporary_environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in os.environ while the block runs (processes started in it inherit them), then as before."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if previous is None:
-            del os.environ[AUTOLOAD]
-        else:
-            os.environ[AUTOLOAD] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _exercise_result(exercise, plugin: GradingPlugin, problems: dict[str, str]) -> ExerciseResult:

@@ -33,11 +33,31 @@ class StudentFailure(AssertionError):
     """The student's code gave no result for a case (error, time-out, missing function, ...)."""
 
 
+class ReferenceResults:
+    """The reference solutions' results, computed once per case and shared by every submission graded.
+
+    Cases are keyed by id (exercise and label), which the hidden tests keep
+    unique and deterministic; tests only read these values.
+    """
+
+    def __init__(self, assignment: Assignment) -> None:
+        self.assignment = assignment
+        self._results: dict[str, Any] = {}
+
+    def result(self, case: Case) -> Any:
+        if case.id not in self._results:
+            args, kwargs = case.fresh_args()
+            self._results[case.id] = self.assignment.reference_functions()[case.exercise](*args, **kwargs)
+        return self._results[case.id]
+
+
 class GradingPlugin:
     """Collects cases, runs them through ``run_cases`` and records each case's outcome."""
 
-    def __init__(self, assignment: Assignment, run_cases: RunCases, problems: dict[str, str]) -> None:
+    def __init__(self, assignment: Assignment, run_cases: RunCases, problems: dict[str, str],
+                 references: ReferenceResults | None = None) -> None:
         self.assignment = assignment
+        self.references = references or ReferenceResults(assignment)
         self.problems = problems  # exercise -> why its code cannot run at all
         self._run_cases = run_cases
         self.runs: dict[str, ExerciseRun] = {}
@@ -74,13 +94,7 @@ class GradingPlugin:
 
     @pytest.fixture
     def reference(self) -> Callable[[Case], Any]:
-        functions = self.assignment.reference_functions()
-
-        def call(case: Case) -> Any:
-            args, kwargs = case.fresh_args()
-            return functions[case.exercise](*args, **kwargs)
-
-        return call
+        return self.references.result
 
     def result_of(self, case: Case) -> Any:
         """The student's value for ``case``, or StudentFailure saying why there is none."""

@@ -20,6 +20,8 @@ def summary_table(report: GradeReport) -> str:
         lines.append(f"{e.number:>2}  {e.name:<{width}}  {cases:>5}  {_points(e.score, e.points):>13}  "
                      f"{MARKS[e.status]}")
     lines.append(f"{'':>2}  {'total':<{width}}  {'':>5}  {_points(report.score, report.max_score):>13}")
+    if report.isolation:
+        lines.append(f"isolation: {report.isolation}")
     if report.error:
         lines.append(f"\nThe submission could not be graded: {report.error}")
     return clean("\n".join(lines) + "\n")

@@ -25,6 +25,7 @@ def results_json(report: GradeReport, settings: FeedbackSettings = DEFAULT_SETTI
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
+        "extra_data": {"isolation": report.isolation},
     }
 
 

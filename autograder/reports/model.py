@@ -67,6 +67,7 @@ class GradeReport:
     error: str | None = None  # the submission could not be read at all
     seconds: float = 0.0
     internal_errors: list[str] = field(default_factory=list)  # grader bugs met while checking, for instructors
+    isolation: str = ""  # how student code was confined (see SECURITY.md), or why it was NOT ISOLATED
 
     @property
     def score(self) -> float:

@@ -8,6 +8,7 @@ never the grader.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import io
 import os
@@ -21,9 +22,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.sandbox import wire
+from autograder.sandbox import messages, wire
+from autograder.sandbox.messages import (
+    EXIT_NOT_CONFINED,
+    EXIT_OUT_OF_MEMORY,
+    CaseSpec,
+    Ended,
+    Frame,
+    JobSpec,
+    Level,
+    LimitSpec,
+    Request,
+    SnippetSpec,
+    Started,
+)
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
+KIT_ROOT = Path(__file__).resolve().parents[2]  # the checkout (or site-packages) holding this kit: never readable
+REFUSED_ERRNOS = (errno.EPERM, errno.EACCES)
+SANDBOX_REFUSAL = ("the grader's sandbox does not allow this: student code may only compute, read Python's and "
+                   "numpy's own files and print")
+# Test switches: set to 1, each takes a piece of the confinement away (they can never add one).
+LOWERING_SWITCHES = {"OPTKIT_ASSUME_NO_LANDLOCK": "landlock", "OPTKIT_ASSUME_NO_SECCOMP": "seccomp"}
 PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 SINGLE_THREADED = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 
@@ -38,10 +58,9 @@ class Limits:
     result_mb: int = 64  # what it may send back
     parallel: int = max(1, min(4, os.cpu_count() or 1))
 
-    def as_message(self) -> dict[str, Any]:
-        return {"timeout": self.timeout, "memory_bytes": self.memory_mb << 20,
-                "output_bytes": self.output_kb << 10, "output_shown": 2000,
-                "result_bytes": self.result_mb << 20, "parallel": self.parallel}
+    def as_message(self) -> LimitSpec:
+        return LimitSpec(self.timeout, self.memory_mb << 20, self.output_kb << 10, 2000, self.result_mb << 20,
+                         self.parallel)
 
 
 @dataclass(frozen=True)
@@ -100,38 +119,74 @@ class ExerciseRun:
     seconds: float = 0.0
 
 
+class IsolationUnavailable(RuntimeError):
+    """The kernel confinement of student code is below the minimum, and isolation was not waived."""
+
+    def __init__(self, level: Level) -> None:
+        self.level = level
+        super().__init__(f"refusing to run untrusted student code: {'; '.join(level.missing) or 'no isolation'}. "
+                         f"Pass --no-isolation to grade anyway without isolation (every result then says "
+                         f"NOT ISOLATED); see SECURITY.md")
+
+
 class Sandbox:
-    """A started worker process, ready to run one batch of jobs.
+    """A started worker process that runs batches of jobs, each job in its own confined child.
 
     Start it as early as possible: the worker's interpreter and numpy import
-    overlap with the grader's own start-up.
+    overlap with the grader's own start-up.  :meth:`run` may be called any number
+    of times; :meth:`close` stops the worker.  ``isolation=False`` is the
+    ``--no-isolation`` opt-out: resource limits only.
     """
 
-    def __init__(self, limits: Limits = Limits(), python: str = sys.executable,
-                 hidden: tuple[Path, ...] = ()) -> None:
+    def __init__(self, limits: Limits = Limits(), python: str = sys.executable, hidden: tuple[Path, ...] = (),
+                 isolation: bool = True) -> None:
         self.limits = limits
-        self.hidden = hidden  # folders student code must not see (emptied for it where the kernel allows)
-        self._scratch = Path(tempfile.mkdtemp(prefix="optkit-sandbox-"))
-        os.chmod(self._scratch, 0o711)
+        self.isolation = isolation
+        self._workdir = Path(tempfile.mkdtemp(prefix="optkit-sandbox-"))  # empty, read-only for the children
+        os.chmod(self._workdir, 0o755)
         environment = {k: os.environ[k] for k in PASSED_ENVIRONMENT if k in os.environ}
-        environment.update(SINGLE_THREADED, HOME=str(self._scratch), PYTHONHASHSEED="0")
+        environment.update(SINGLE_THREADED, HOME=str(self._workdir), PYTHONHASHSEED="0")
         self._process = subprocess.Popen(
-            [python, "-I", str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, cwd=self._scratch, env=environment, start_new_session=True)
-        self._children: set[int] = set()
+            [python, "-I", str(WORKER), *_worker_options(hidden, isolation)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self._workdir, env=environment,
+            start_new_session=True)
+        self._children: dict[str, int] = {}  # exercise -> pid of its child, until the worker has reaped it
+        self._level: Level | None = None
+        self._in_step = True  # False once a run ended without every child's end: the stream may be mid-frame
         for stream in (self._process.stdin, self._process.stdout):
             with contextlib.suppress(OSError):
                 fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
 
+    @property
+    def level(self) -> Level:
+        """The confinement the worker set up and checked (waits for the worker's first message)."""
+        if self._level is None:
+            self._level = _lost_level("the sandbox worker did not start")
+            with contextlib.suppress(wire.WireError, OSError, ValueError):
+                frame = wire.read_frame(self._process.stdout, max_bytes=1 << 16)
+                message = messages.parse(frame[0]) if frame else None
+                if isinstance(message, Level):
+                    self._level = message
+        return self._level
+
+    @property
+    def usable(self) -> bool:
+        """Whether another :meth:`run` can be sent: the worker lives and no earlier run broke off."""
+        return self._in_step and self._process.poll() is None
+
+    def require_isolation(self) -> Level:
+        """The level; raises :class:`IsolationUnavailable` when it is below the minimum and isolation is required."""
+        if self.isolation and not self.level.isolated:
+            raise IsolationUnavailable(self.level)
+        return self.level
+
     def run(self, jobs: list[Job]) -> dict[str, ExerciseRun]:
         """Run every job (in parallel, each in its own confined child); never raises for student code."""
+        self.require_isolation()
         runs = {job.exercise: ExerciseRun(job.exercise) for job in jobs}
         pending = {job.exercise: {call.case_id for call in job.calls} for job in jobs}
-        try:
-            self._send(jobs)
+        if jobs and self._send(jobs):
             self._collect(runs, pending, deadline=self._batch_deadline(len(jobs)))
-        finally:
-            self.close()
         for name, missing in pending.items():
             run = runs[name]
             if missing and run.load_error is None and run.stopped is None:
@@ -139,8 +194,8 @@ class Sandbox:
         return runs
 
     def close(self) -> None:
-        """Stop the worker and every child it started; remove the scratch space."""
-        for pid in (*self._children, self._process.pid):
+        """Stop the worker and every child it started; remove the working folder."""
+        for pid in (*self._children.values(), self._process.pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
         self._process.wait()
@@ -148,73 +203,87 @@ class Sandbox:
             if stream and not stream.closed:
                 with contextlib.suppress(OSError):  # unsent request bytes of a worker that died
                     stream.close()
-        shutil.rmtree(self._scratch, ignore_errors=True)
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def _batch_deadline(self, count: int) -> float:
         rounds = -(-count // self.limits.parallel)
         return 10.0 + rounds * (self.limits.timeout + 2.0)
 
-    def _send(self, jobs: list[Job]) -> None:
+    def _send(self, jobs: list[Job]) -> bool:
         buffers: list[bytes] = []
-        encoded = []
-        for job in jobs:
-            scratch = self._scratch / job.exercise
-            scratch.mkdir()
-            encoded.append({
-                "exercise": job.exercise, "function": job.function, "scratch": str(scratch),
-                "snippets": [{"source": s.source, "filename": s.filename, "line": s.line} for s in job.snippets],
-                "cases": [{"id": call.case_id, "args": wire.encode(call.args, buffers),
-                           "kwargs": wire.encode(call.kwargs, buffers), "watch_inputs": call.watch_inputs}
-                          for call in job.calls],
-            })
+        specs = tuple(JobSpec(job.exercise, job.function,
+                              tuple(SnippetSpec(s.source, s.filename, s.line) for s in job.snippets),
+                              tuple(CaseSpec(call.case_id, wire.encode(call.args, buffers),
+                                             wire.encode(call.kwargs, buffers), call.watch_inputs)
+                                    for call in job.calls))
+                      for job in jobs)
         try:
-            request = {"jobs": encoded, "limits": self.limits.as_message(), "hidden": [str(p) for p in self.hidden]}
-            wire.write_frame(self._process.stdin, request, buffers)
-            self._process.stdin.close()
-        except BrokenPipeError:
-            pass  # the worker died at start-up: every job is reported as lost
+            wire.write_frame(self._process.stdin, messages.header(Request(specs, self.limits.as_message())), buffers)
+            return True
+        except (BrokenPipeError, ValueError):  # the worker died (or was closed): every job is reported as lost
+            return False
 
     def _collect(self, runs: dict[str, ExerciseRun], pending: dict[str, set[str]], deadline: float) -> None:
         timer = threading.Timer(deadline, self.close)
         timer.start()
+        ended: set[str] = set()
         try:
-            while True:
+            while ended != set(runs):
                 frame = wire.read_frame(self._process.stdout, max_bytes=(self.limits.result_mb + 1) << 20)
                 if frame is None:
                     return
-                self._apply(frame, runs, pending)
+                message = messages.parse(frame[0])
+                run = runs.get(getattr(message, "exercise", None))
+                if run is not None:
+                    self._apply(message, frame[1], run, pending[run.exercise])
+                    ended.update([run.exercise] if isinstance(message, Ended) else [])
         except (wire.WireError, OSError, ValueError):
             return
         finally:
             timer.cancel()
+            self._in_step = self._in_step and ended == set(runs)
 
-    def _apply(self, frame: tuple[dict, list[bytes]], runs: dict[str, ExerciseRun],
-               pending: dict[str, set[str]]) -> None:
-        message, buffers = frame
-        run = runs.get(message.get("exercise"))
-        if run is None:
-            return
-        event = message.get("event")
-        if event == "started":
-            self._children.add(int(message["pid"]))
-        elif event == "frame" and len(buffers) == 1:
-            _apply_student_frame(run, pending[run.exercise], buffers[0])
-        elif event == "ended":
-            run.output = str(message.get("output", ""))
-            run.seconds = float(message.get("seconds", 0.0))
-            if pending[run.exercise] and run.load_error is None and run.stopped is None:
+    def _apply(self, message: Started | Frame | Ended, buffers: list[bytes], run: ExerciseRun,
+               pending: set[str]) -> None:
+        if isinstance(message, Started):
+            self._children[run.exercise] = int(message.pid)
+        elif isinstance(message, Frame) and len(buffers) == 1:
+            _apply_student_frame(run, pending, buffers[0])
+        elif isinstance(message, Ended):
+            self._children.pop(run.exercise, None)  # reaped: its pid may soon be another process's
+            run.output = str(message.output)
+            run.seconds = float(message.seconds)
+            if pending and run.load_error is None and run.stopped is None:
                 run.stopped = describe_ending(message, self.limits)
 
 
-def describe_ending(ending: dict, limits: Limits) -> str:
+def _worker_options(hidden: tuple[Path, ...], isolation: bool) -> list[str]:
+    """The worker's command-line options; the test switches in the environment can only lower isolation."""
+    options = ["--protect", os.pathsep.join(str(path) for path in (*hidden, KIT_ROOT))]
+    lowered = [piece for variable, piece in LOWERING_SWITCHES.items() if os.environ.get(variable) == "1"]
+    options += ["--assume-no", ",".join(lowered)] if lowered else []
+    return options + ([] if isolation else ["--no-isolation"])
+
+
+def _lost_level(reason: str) -> Level:
+    return Level(True, 0, False, "", (reason,))
+
+
+def describe_ending(ending: Ended, limits: Limits) -> str:
     """Why a child stopped before answering every case, in words for a student."""
-    if ending.get("timed_out"):
+    if ending.timed_out:
         return f"your code was stopped after {limits.timeout:g} s (time limit): look for an endless loop"
-    if ending.get("overflow") == "bytes":
+    if ending.overflow == "bytes":
         return f"your code returned more than {limits.result_mb} MB of data"
-    if ending.get("overflow") == "frames":
+    if ending.overflow == "frames":
         return "your code wrote to the grader's channel itself, so its process was stopped"
-    number = ending.get("signal")
+    number = ending.signal
     if number == signal.SIGXFSZ:
         return f"your code printed more than {limits.output_kb} KB of output"
     if number == signal.SIGXCPU:
@@ -222,7 +291,12 @@ def describe_ending(ending: dict, limits: Limits) -> str:
     if number is not None:
         return f"your code's process crashed ({signal.Signals(number).name})" if number in signal.valid_signals() \
             else f"your code's process was killed by signal {number}"
-    return (f"your code ended its own process (exit code {ending.get('exit_code')}) before the tests finished: "
+    if ending.exit_code == EXIT_OUT_OF_MEMORY:
+        return (f"your code ran out of memory (the grader's limit is {limits.memory_mb} MB): look for arrays far "
+                "larger than the inputs or a list that grows without end")
+    if ending.exit_code == EXIT_NOT_CONFINED:
+        return "the grader could not confine your code's process, so it did not run it: tell your instructor"
+    return (f"your code ended its own process (exit code {ending.exit_code}) before the tests finished: "
             "remove calls such as sys.exit() or os._exit()")
 
 
@@ -251,5 +325,7 @@ def _apply_student_frame(run: ExerciseRun, pending: set[str], data: bytes) -> No
 def _student_error(raw: Any) -> StudentError:
     raw = raw if isinstance(raw, dict) else {}
     where = raw.get("where") if isinstance(raw.get("where"), list) else []
-    return StudentError(str(raw.get("type", "Error"))[:100], str(raw.get("message", ""))[:2000],
-                        tuple(str(line)[:300] for line in where[:5]))
+    message = str(raw.get("message", ""))[:2000]
+    if raw.get("errno") in REFUSED_ERRNOS:  # the kernel's confinement said no (see SECURITY.md)
+        message = f"{SANDBOX_REFUSAL} ({message})"
+    return StudentError(str(raw.get("type", "Error"))[:100], message, tuple(str(line)[:300] for line in where[:5]))

@@ -12,18 +12,21 @@ refers to, and a bare top-level statement never runs.
 
 from __future__ import annotations
 
+import sysconfig
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from autograder.notebook.assignment import Exercise
-from autograder.paths import HIDDEN_TESTS_DIR, MASTER_NOTEBOOK, UTILS_DIR
+from autograder.paths import HIDDEN_TESTS_DIR, MASTER_NOTEBOOK, REPO_ROOT, UTILS_DIR
 
 from .model import Expect, Outcome, Workspace
 from .sources import wrapped
 
 TIME_LIMIT = r"stopped after \d+(\.\d+)? s \(time limit\)"
 WRONG = r"wrong values|not the expected value|, expected "
-BLOCKED_OPEN = r"sandbox does not let your code open"
+REFUSED = r"the grader's sandbox does not allow this"  # the kernel's EPERM/EACCES, as the feedback words it
+BLOCKED_OPEN = REFUSED
+LEAKED = "LEAKED:"  # what a leak attack raises with the stolen text when it gets through (see the controls)
 ENDED_ITSELF = r"ended its own process"
 SHAPELESS = r"should (be|return)|has \d+ items?, but"
 
@@ -219,12 +222,124 @@ def frame_flood(exercise: Exercise) -> str:
 
 
 def _read(path) -> Callable[[Exercise, Workspace], str]:
-    return _cell(f"secret = open({str(path)!r}).read()")
+    return _cell(f"secret = open({str(path)!r}).read()\nraise RuntimeError({LEAKED!r} + secret[:300])")
 
 
 def _read_hidden(exercise: Exercise, workspace: Workspace) -> str:
     tests = HIDDEN_TESTS_DIR / f"test_{exercise.name}.py"
-    return wrapped(exercise, f"secret = open({str(tests)!r}).read()")
+    return wrapped(exercise, f"secret = open({str(tests)!r}).read()\nraise RuntimeError({LEAKED!r} + secret[:300])")
+
+
+# --- the old audit hook's bypasses: each first switches the hook off (when there is one), then steals.
+# Since no check runs inside the child any more, they meet the kernel exactly as a plain read does.
+STEAL = f"raise RuntimeError({LEAKED!r} + repr(secret[:300]))"
+
+UNHOOK_GLOBALS = f'''
+for module in list(sys.modules.values()):
+    for name in ("BLOCKED_EVENTS", "FILE_EVENTS", "BLOCKED_MODULES", "LIBRARY_ROOTS", "PACKAGE_ROOTS"):
+        if hasattr(module, name):
+            setattr(module, name, ())
+builtins.open = io.open
+secret = open({str(MASTER_NOTEBOOK)!r}).read()
+{STEAL}
+'''
+
+UNHOOK_CLOSURES = f'''
+for thing in gc.get_objects():
+    if type(thing).__name__ == "function" and thing.__name__ in ("hook", "inside") and thing.__closure__:
+        for cell in thing.__closure__:
+            try:
+                cell.cell_contents = ("/",) if isinstance(cell.cell_contents, tuple) else cell.cell_contents
+            except ValueError:
+                pass
+secret = open({str(HIDDEN_TESTS_DIR / "test_update_lr.py")!r}).read()
+{STEAL}
+'''
+
+LYING_PATH = f'''
+class Everywhere(str):
+    def startswith(self, *args, **kwargs):
+        return True
+
+    def __fspath__(self):
+        return str(self)
+
+secret = open(Everywhere({str(MASTER_NOTEBOOK)!r})).read()
+{STEAL}
+'''
+
+DIR_FD = f'''
+folder = os.open({str(HIDDEN_TESTS_DIR)!r}, os.O_RDONLY | os.O_DIRECTORY)
+secret = os.read(os.open("test_update_lr.py", os.O_RDONLY, dir_fd=folder), 300).decode()
+{STEAL}
+'''
+
+CLIMB = f'''
+secret = open("../" * 40 + {str(MASTER_NOTEBOOK)!r}.lstrip("/")).read()
+{STEAL}
+'''
+
+PROC_OF_GRADER = f'''
+secret = open(f"/proc/{{os.getppid()}}/root{MASTER_NOTEBOOK}").read()
+secret += repr(os.listdir(f"/proc/{{os.getppid()}}/cwd"))
+{STEAL}
+'''
+
+GIT = f'''
+git = {str(REPO_ROOT / ".git")!r}
+secret = repr(os.listdir(git)) if os.path.isdir(git) else open(git).read()
+{STEAL}
+'''
+
+SITE_PACKAGES = f'''
+secret = repr(os.listdir({sysconfig.get_paths()["purelib"]!r}))
+{STEAL}
+'''
+
+CHECKOUT = f'''
+secret = repr(os.listdir({str(REPO_ROOT)!r}))
+{STEAL}
+'''
+
+
+def _read_submission(exercise: Exercise, workspace: Workspace) -> str:
+    """The notebook being graded stands for any other student's file: it lives outside the sandbox too."""
+    return wrapped(exercise, f"secret = open({str(workspace.submission)!r}).read()\n{STEAL}")
+
+
+# --- reaching processes, the network, the disk, later runs
+PRLIMIT_GRADER = "resource.prlimit(os.getppid(), resource.RLIMIT_NOFILE, (3, 3))"
+PIDFD_GRADER = "os.pidfd_open(os.getppid())"
+RAW_PIDFD_SIGNAL = '''
+libc = ctypes.CDLL(None, use_errno=True)
+pidfd = libc.syscall(434, os.getppid(), 0)  # pidfd_open, then pidfd_send_signal(SIGKILL) to the worker
+if pidfd < 0 or libc.syscall(424, pidfd, 9, None, 0) != 0:
+    raise OSError(ctypes.get_errno(), "pidfd")
+'''
+RAW_SOCKET = '''
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.syscall(41, 1, 1, 0) < 0:  # socket(AF_UNIX, SOCK_STREAM) without the socket module
+    raise OSError(ctypes.get_errno(), "socket")
+'''
+ABSTRACT_UNIX = 'socket.socket(socket.AF_UNIX).connect("\\0optkit-isolation-listener")'
+FILL_DISK = '''
+for folder in (".", "/tmp", "/dev/shm", os.path.expanduser("~")):
+    with open(os.path.join(folder, "optkit-filler.bin"), "wb") as stream:
+        stream.write(b"x" * (1 << 26))
+'''
+CONFTEST = f'''
+with open({str(HIDDEN_TESTS_DIR / "conftest.py")!r}, "w") as stream:
+    stream.write("import pytest\\n@pytest.hookimpl(tryfirst=True)\\ndef pytest_runtest_call(item):\\n    pass\\n")
+'''
+CHMOD_HIDDEN = f"os.chmod({str(HIDDEN_TESTS_DIR)!r}, 0)"
+OUTPUT_TRICK = f'''
+print("my own print")
+for make in (lambda: os.symlink({str(MASTER_NOTEBOOK)!r}, "output.txt"), lambda: os.mkfifo("output.txt")):
+    try:
+        make()
+    except OSError:
+        pass
+'''
 
 
 def _write_results(exercise: Exercise, workspace: Workspace) -> str:
@@ -256,9 +371,12 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("endless-loop", _cell("while True:\n    pass"), zero(TIME_LIMIT)),
     Attack("memory-bomb", _cell("hoard = []\nwhile True:\n    hoard.append(bytearray(10**7))"),
            zero(r"ran out of memory")),
-    Attack("fork-bomb", _cell("while True:\n    os.fork()", top="import os"), zero(r"does not allow os\.fork")),
-    Attack("subprocess-shell", _subprocess, zero(r"module 'subprocess' is not available")),
-    Attack("os-system", _system, zero(r"does not allow os\.system")),
+    Attack("fork-bomb", _cell("while True:\n    os.fork()", top="import os"), zero(REFUSED)),
+    Attack("subprocess-shell", _subprocess, zero(REFUSED + r"|No module named 'subprocess'")),
+    Attack("os-system", _system,
+           full("os.system cannot start a shell (it returns 127 and the function goes on); the file the shell "
+                "would write never appears (test_nothing_left_behind)")),
+    Attack("exec-shell", _cell('os.execv("/bin/sh", ["sh", "-c", "exit 0"])', top="import os"), zero(REFUSED)),
     Attack("sleep", _cell("time.sleep(60)", top="import time"), zero(TIME_LIMIT)),
     Attack("abort", _cell("os.abort()", top="import os"), zero(r"crashed \(SIGABRT\)")),
     # --- leaving early
@@ -272,11 +390,14 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("raise-keyboard-interrupt", _cell("raise KeyboardInterrupt"), zero(r"KeyboardInterrupt")),
     Attack("raise-system-exit", _cell("raise SystemExit(0)"), zero(r"SystemExit")),
     Attack("forged-result-frames", _forge, zero(ENDED_ITSELF)),
-    # --- signals
+    # --- other processes: the grader, the worker, anyone
     Attack("kill-parent", _cell("os.kill(os.getppid(), signal.SIGKILL)", top="import os\nimport signal"),
-           zero(r"does not allow os\.kill")),
+           zero(REFUSED)),
     Attack("killpg-parent-group", _cell("os.killpg(os.getpgid(os.getppid()), signal.SIGKILL)",
-                                        top="import os\nimport signal"), zero(r"does not allow os\.killpg")),
+                                        top="import os\nimport signal"), zero(REFUSED)),
+    Attack("prlimit-grader", _cell(PRLIMIT_GRADER, top="import os\nimport resource"), zero(REFUSED)),
+    Attack("pidfd-grader", _cell(PIDFD_GRADER, top="import os"), zero(REFUSED)),
+    Attack("raw-pidfd-signal", _cell(RAW_PIDFD_SIGNAL, top="import ctypes\nimport os"), zero(REFUSED)),
     Attack("signals-ignored-then-loop", _cell(SIGNALS + "while True:\n    pass"), zero(TIME_LIMIT)),
     Attack("signals-ignored-honest", _cell(SIGNALS + "signal.alarm(0)"),
            full("ignoring signals is allowed: the grader stops a child with SIGKILL, which cannot be ignored")),
@@ -285,6 +406,9 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("print-honest", _cell('print("All tests passed!")'),
            full("printing is allowed; the output is shown apart from the grader's verdict")),
     Attack("megabytes-of-output", _cell('print("x" * (10 ** 7))'), zero(r"printed too much output")),
+    Attack("output-file-symlink-and-fifo", _cell(OUTPUT_TRICK, top="import os"),
+           full("output goes to a memfd the worker owns: there is no output file to replace any more, and the "
+                "output shown is the student's own print (test_isolation_cli checks it)")),
     # --- lying results
     Attack("monkey-patch-numpy", _cell(PATCH_EVERYTHING, spoil=True), zero(WRONG)),
     Attack("ndarray-subclass", _cell(top=SUBCLASSES, result="_sneak(value)"), zero(r"Sneaky(Array|Float)")),
@@ -295,20 +419,41 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("huge-array-result", _cell(result="np.ones(9 * 10**6)"), zero(r"returned more than \d+ MB")),
     Attack("huge-int-result", _cell(result="10 ** 5000"),
            zero(r"too large|could not be (sent|read)|not plain data")),
-    # --- files
-    Attack("read-master-notebook", _read(MASTER_NOTEBOOK), zero(BLOCKED_OPEN)),
-    Attack("read-hidden-tests", _read_hidden, zero(BLOCKED_OPEN)),
-    Attack("read-utils", _read(UTILS_DIR / "public_tests.py"), zero(BLOCKED_OPEN)),
-    Attack("write-results-json", _write_results, zero(BLOCKED_OPEN)),
-    Attack("remove-results-json", _remove_results, zero(r"does not allow os\.remove")),
-    Attack("write-outside-scratch", _write_outside, zero(BLOCKED_OPEN)),
-    # --- forbidden modules
-    Attack("ctypes", _cell("ctypes.CDLL(None).getpid()", top="import ctypes"), zero(r"does not allow ctypes\.")),
-    Attack("socket", _cell('socket.create_connection(("127.0.0.1", 9))', top="import socket"),
-           zero(r"module 'socket' is not available")),
+    # --- files: reading what belongs to the instructor or to others
+    Attack("read-master-notebook", _read(MASTER_NOTEBOOK), zero(REFUSED)),
+    Attack("read-hidden-tests", _read_hidden, zero(REFUSED)),
+    Attack("read-utils", _read(UTILS_DIR / "public_tests.py"), zero(REFUSED)),
+    Attack("read-own-submission-file", _read_submission, zero(REFUSED)),
+    Attack("unhook-worker-globals", _cell(UNHOOK_GLOBALS, top="import builtins\nimport io\nimport sys"),
+           zero(REFUSED)),
+    Attack("unhook-closure-cells", _cell(UNHOOK_CLOSURES, top="import gc"), zero(REFUSED)),
+    Attack("lying-str-path", _cell(LYING_PATH), zero(REFUSED)),
+    Attack("dir-fd-open", _cell(DIR_FD, top="import os"), zero(REFUSED)),
+    Attack("climb-relative-path", _cell(CLIMB), zero(REFUSED)),
+    Attack("proc-of-grader", _cell(PROC_OF_GRADER, top="import os"), zero(REFUSED)),
+    Attack("read-git", _cell(GIT, top="import os"), zero(REFUSED)),
+    Attack("list-site-packages", _cell(SITE_PACKAGES, top="import os"), zero(REFUSED)),
+    Attack("list-checkout", _cell(CHECKOUT, top="import os"), zero(REFUSED)),
+    # --- files: writing, anywhere
+    Attack("write-results-json", _write_results, zero(REFUSED)),
+    Attack("remove-results-json", _remove_results, zero(REFUSED)),
+    Attack("write-outside-scratch", _write_outside, zero(REFUSED)),
+    Attack("fill-the-disk", _cell(FILL_DISK, top="import os"), zero(REFUSED)),
+    Attack("conftest-into-hidden-tests", _cell(CONFTEST), zero(REFUSED)),
+    Attack("chmod-hidden-tests", _cell(CHMOD_HIDDEN, top="import os"), zero(REFUSED)),
+    # --- network and raw system calls
+    Attack("ctypes-raw-socket", _cell(RAW_SOCKET, top="import ctypes"), zero(REFUSED)),
+    Attack("socket", _cell('socket.socket().connect(("127.0.0.1", 9))', top="import socket"), zero(REFUSED)),
+    Attack("abstract-unix-socket", _cell(ABSTRACT_UNIX, top="import socket"), zero(REFUSED)),
     # --- recursion and finalizers
     Attack("deep-recursion", _cell("_deeper(0)", top=DEEPER), zero(r"RecursionError")),
     Attack("del-loops-during-call", _cell("Stubborn()", top=STUBBORN), zero(TIME_LIMIT)),
     Attack("del-loops-at-exit", _cell("_KEEP", top=LINGERING),
            full("finalizers that would only run at interpreter exit never run: the child leaves with os._exit")),
 )
+
+# Attacks that only read and report what they stole: safe to run without the sandbox, as controls showing that
+# the attack code really steals (their feedback then holds LEAKED).
+LEAK_ATTACKS = ("read-master-notebook", "read-hidden-tests", "read-own-submission-file", "unhook-worker-globals",
+                "unhook-closure-cells", "lying-str-path", "dir-fd-open", "climb-relative-path", "read-git",
+                "list-site-packages", "list-checkout")

@@ -1,0 +1,1 @@
+"""Grading a whole class: ``python -m autograder grade-all`` (see :mod:`autograder.batch.run`)."""

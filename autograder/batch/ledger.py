@@ -1,0 +1,78 @@
+"""The batch's memory: one JSON line per finished submission, appended and synced as soon as it is done.
+
+A run killed at any moment keeps every line it finished; a line cut short by
+the kill is ignored when the ledger is read back.  The latest line of a
+student wins.  A grade is current when it was made for the same submission
+content (SHA-256) and the same grading version (hidden tests, master, limits).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autograder.batch.records import Outcome, report_from_data, report_to_data
+from autograder.reports.model import GradeReport
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ledger line: the grade (or the failure) of one student's submission content."""
+
+    student: str
+    sha256: str
+    version: str
+    report: GradeReport | None
+    failure: str | None
+
+    def is_current(self, sha256: str, version: str) -> bool:
+        return self.report is not None and self.sha256 == sha256 and self.version == version
+
+
+class Ledger:
+    """An append-only JSON-lines file of :class:`Entry` records."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._torn = False  # the file ends inside a line: the next record starts a new line
+        self.entries: dict[str, Entry] = self._read()
+
+    def record(self, outcome: Outcome, version: str) -> Entry:
+        """Append the outcome durably (fsync) before anything else is done with it."""
+        entry = Entry(outcome.task.student, outcome.task.sha256, version, outcome.report, outcome.failure)
+        line = {"student": entry.student, "sha256": entry.sha256, "version": version, "failure": entry.failure,
+                "report": report_to_data(entry.report) if entry.report else None}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as stream:
+            stream.write(("\n" if self._torn else "") + json.dumps(line) + "\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        self._torn = False
+        self.entries[entry.student] = entry
+        return entry
+
+    def _read(self) -> dict[str, Entry]:
+        entries: dict[str, Entry] = {}
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return entries
+        self._torn = bool(text) and not text.endswith("\n")
+        for line in text.splitlines():
+            entry = _entry(line)
+            if entry is not None:
+                entries[entry.student] = entry
+        return entries
+
+
+def _entry(line: str) -> Entry | None:
+    """The entry a line holds, or None for a line cut short (a run killed while writing it)."""
+    try:
+        raw: dict[str, Any] = json.loads(line)
+        report = report_from_data(raw["report"]) if raw.get("report") else None
+        return Entry(str(raw["student"]), str(raw["sha256"]), str(raw["version"]), report, raw.get("failure"))
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,43 @@
+"""Grades as plain data: what workers send back, what the ledger keeps, and one batch outcome."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autograder.reports.model import CaseResult, ExerciseResult, GradeReport
+
+
+@dataclass(frozen=True)
+class Task:
+    """One submission to grade, with the hash of the content the grade will stand for."""
+
+    student: str
+    path: Path
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What grading a task gave: a report, or the tool's failure to produce one."""
+
+    task: Task
+    report: GradeReport | None
+    failure: str | None = None
+
+    @property
+    def graded(self) -> bool:
+        return self.report is not None
+
+
+def report_to_data(report: GradeReport) -> dict[str, Any]:
+    """A report as JSON-ready plain data."""
+    return dataclasses.asdict(report)
+
+
+def report_from_data(data: dict[str, Any]) -> GradeReport:
+    """The inverse of :func:`report_to_data`."""
+    exercises = [ExerciseResult(**{**e, "cases": [CaseResult(**c) for c in e["cases"]]}) for e in data["exercises"]]
+    return GradeReport(**{**data, "exercises": exercises})

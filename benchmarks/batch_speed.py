@@ -1,0 +1,228 @@
+"""Throughput of ``grade-all`` on a generated class, beside looping the single-submission CLI.
+
+What is measured, all in one run:
+
+1. ``python -m autograder grade-all DIR --jobs J`` on COUNT generated submissions, a mix of
+   complete (40%), typical mistakes (25%), untouched release (15%), broken JSON (10%) and hostile
+   (10%: the demo's results-forging ``os._exit`` exercise; one in a hundred of them also has the
+   demo's endless loop, which costs its 5 s time limit).  Each notebook carries its student id, so
+   all contents differ.  Wall time from spawn to exit gives the throughput; per-submission latency
+   (p50/p95) is each grade's own time as the ledger recorded it.  Every process under grade-all is
+   sampled in /proc: per batch worker, the peak of its own RSS (VmHWM) and the peak PSS of the
+   worker together with the sandbox processes it started.
+2. The same work done by looping ``python -m autograder grade SUB``: SAMPLE submissions of the same
+   mix, one after another, extrapolated to COUNT (said so in the output).
+3. A cold single ``grade`` of the complete submission (median of 3), the figure that must not get slower.
+4. With ``--profile``: cProfile of 20 complete submissions graded in this process by one Grader.
+
+Timings are information, not a test: the script exits 0 unless something crashes.
+
+Usage: ``python benchmarks/batch_speed.py [--count 1000] [--jobs 2] [--sample 20] [--profile]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+
+from autograder.demo import ENDLESS_SCHEDULE, HOSTILE_UPDATE_LR, typical_mistakes
+from autograder.grade import Grader
+from autograder.notebook.assignment import load_assignment
+from autograder.paths import RELEASE_NOTEBOOK
+from autograder.samples import build_submission, complete_solutions
+
+TARGET_RATE = 25.0
+TARGET_WORKER_MB = 200.0
+SAMPLE_INTERVAL_S = 0.05
+
+
+def generate(folder: Path, count: int) -> list[Path]:
+    """COUNT submissions of the mix, each with its student id in a comment (distinct contents)."""
+    assignment = load_assignment()
+    complete = complete_solutions(assignment)
+    kinds = [("complete", complete), ("mistakes", typical_mistakes(assignment)), ("untouched", None),
+             ("broken", complete), ("hostile", {**complete, "update_lr": HOSTILE_UPDATE_LR})]
+    texts = {name: nbformat.writes(build_submission(answers)) if answers else RELEASE_NOTEBOOK.read_text()
+             for name, answers in kinds}
+    endless = nbformat.writes(build_submission({**complete, "update_lr": HOSTILE_UPDATE_LR,
+                                                "schedule_lr_decay": ENDLESS_SCHEDULE}))
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number in range(count):
+        share = number % 20  # 8 complete, 5 mistakes, 3 untouched, 2 broken, 2 hostile in every 20
+        kind = "complete" if share < 8 else "mistakes" if share < 13 else "untouched" if share < 16 \
+            else "broken" if share < 18 else "hostile"
+        text = endless if kind == "hostile" and number % 1000 == 999 else texts[kind]
+        text = text.replace('"cells": [', f'"cells": [{{"cell_type": "markdown", "metadata": {{}}, '
+                                          f'"source": "student {number}"}}, ', 1)
+        if kind == "broken":
+            text = text[: len(text) // 2]
+        path = folder / f"s{number:05d}_{kind}.ipynb"
+        path.write_text(text)
+        paths.append(path)
+    return paths
+
+
+class TreeSampler(threading.Thread):
+    """Samples the processes under ``root``: per direct child (a batch worker), its VmHWM and subtree PSS."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.stop = threading.Event()
+        self.worker_hwm: dict[int, int] = {}
+        self.worker_tree_pss: dict[int, int] = {}
+
+    def run(self) -> None:
+        while not self.stop.wait(SAMPLE_INTERVAL_S):
+            parents = {pid: _parent(pid) for pid in _pids()}
+            for worker in [pid for pid, parent in parents.items() if parent == self.root and _is_worker(pid)]:
+                hwm = _status(worker).get("VmHWM", 0)
+                self.worker_hwm[worker] = max(self.worker_hwm.get(worker, 0), hwm)
+                tree = [pid for pid in parents if _descends(pid, worker, parents)]
+                pss = sum(_pss(pid) for pid in tree)
+                self.worker_tree_pss[worker] = max(self.worker_tree_pss.get(worker, 0), pss)
+
+
+def _pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _descends(pid: int, ancestor: int, parents: dict[int, int | None]) -> bool:
+    while pid is not None:
+        if pid == ancestor:
+            return True
+        pid = parents.get(pid)
+    return False
+
+
+def _is_worker(pid: int) -> bool:
+    """A batch worker (multiprocessing's spawn), not its resource tracker."""
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _status(pid: int) -> dict[str, int]:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    return {k: int(v.split()[0]) for k, _, v in (line.partition(":") for line in lines) if v.strip().endswith("kB")}
+
+
+def _pss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def bench_batch(folder: Path, jobs: int) -> dict:
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "autograder", "grade-all", str(folder), "--jobs", str(jobs),
+                                "--csv", str(folder.parent / "grades.csv")],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    sampler = TreeSampler(process.pid)
+    sampler.start()
+    summary, _ = process.communicate()
+    wall = time.perf_counter() - started
+    sampler.stop.set()
+    sampler.join()
+    ledger = folder / ".optkit" / "optimization_methods.jsonl"
+    seconds = [json.loads(line)["report"]["seconds"] for line in ledger.read_text().splitlines()]
+    return {"exit": process.returncode, "wall": wall, "count": len(seconds), "latencies": seconds,
+            "worker_hwm": sampler.worker_hwm, "worker_pss": sampler.worker_tree_pss, "summary": summary}
+
+
+def bench_cli_loop(paths: list[Path], scratch: Path) -> float:
+    started = time.perf_counter()
+    for path in paths:
+        subprocess.run([sys.executable, "-m", "autograder", "grade", str(path), "--quiet",
+                        "--results", str(scratch / "results.json")], capture_output=True, check=True)
+    return (time.perf_counter() - started) / len(paths)
+
+
+def bench_cold(path: Path, scratch: Path) -> float:
+    return statistics.median(bench_cli_loop([path], scratch) for _ in range(3))
+
+
+def profile(path: Path, count: int = 20) -> str:
+    grader = Grader()
+    grader.grade(path)  # warm-up: imports, reference results
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [grader.grade(path) for _ in range(count)])
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+    return out.getvalue()
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--sample", type=int, default=20, help="submissions graded by the CLI loop")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="optkit-batch-bench-") as scratch:
+        root = Path(scratch)
+        paths = generate(root / "class", args.count)
+        print(f"{args.count} submissions generated; grade-all --jobs {args.jobs} ...", flush=True)
+        batch = bench_batch(root / "class", args.jobs)
+        rate = batch["count"] / batch["wall"]
+        step = max(1, len(paths) // args.sample)
+        print(f"CLI loop on {args.sample} of them ...", flush=True)
+        per_cli = bench_cli_loop(paths[::step][: args.sample], root)
+        cold = bench_cold(paths[0], root)
+        hwm = max(batch["worker_hwm"].values(), default=0) / 1024
+        pss = max(batch["worker_pss"].values(), default=0) / 1024
+        print(f"\ngrade-all --jobs {args.jobs}: {batch['count']} graded in {batch['wall']:.1f} s, exit {batch['exit']}")
+        print(f"  throughput            {rate:.2f} submissions/s (target {TARGET_RATE:g}: "
+              f"{'met' if rate >= TARGET_RATE else 'NOT met'})")
+        print(f"  latency p50 / p95     {_percentile(batch['latencies'], 0.5):.3f} s / "
+              f"{_percentile(batch['latencies'], 0.95):.3f} s per submission")
+        print(f"  peak per worker       {hwm:.0f} MB RSS (the worker process), {pss:.0f} MB PSS (worker + its "
+              f"sandbox processes); target {TARGET_WORKER_MB:g} MB: "
+              f"{'met' if max(hwm, pss) < TARGET_WORKER_MB else 'NOT met'}")
+        print(f"  workers seen          {len(batch['worker_hwm'])}")
+        print(f"looping `grade` (measured on {args.sample}, extrapolated to {args.count}): {per_cli:.2f} s each, "
+              f"{per_cli * args.count:.0f} s in all, {1 / per_cli:.2f} submissions/s "
+              f"(grade-all is {rate * per_cli:.1f}x faster)")
+        print(f"cold single `grade` of a complete submission: {cold:.2f} s (median of 3)")
+        print("\n" + batch["summary"])
+        if args.profile:
+            print(profile(paths[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -178,3 +178,18 @@ def test_wrong_kinds_of_file_say_what_was_expected(files, tmp_path, name, expect
     assert graded.returncode == 0, graded.stderr
     results = json.loads((tmp_path / "r.json").read_text())
     assert results["score"] == 0 and expected in results["output"]
+
+
+def test_grade_all_a_folder_of_the_second_assignment(files, second, tmp_path):
+    answers = complete_solutions(second)
+    subs = tmp_path / "subs"
+    _notebook(files, answers, subs / "ada.ipynb")
+    _notebook(files, {**answers, "softmax": OVERFLOWING_SOFTMAX}, subs / "bo.ipynb")
+    _notebook(files, {}, subs / "cy.ipynb")
+    run = cli("grade-all", subs, "--course", files.course, "--assignment", NAME, "--jobs", "2",
+              "--csv", tmp_path / "grades.csv")
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = (tmp_path / "grades.csv").read_text().splitlines()
+    assert lines[0] == "student,normalize,softmax,moving_average,total"
+    totals = {line.split(",")[0]: float(line.split(",")[-1]) for line in lines[1:]}
+    assert totals["ada"] == pytest.approx(100) and totals["cy"] == 0 and 60 <= totals["bo"] < 100

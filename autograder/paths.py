@@ -8,11 +8,22 @@ The names are computed on first use (no files are read at import).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autograder.course import DEFAULT_ASSIGNMENT, default_files
 
 ASSIGNMENT = DEFAULT_ASSIGNMENT
+
+if TYPE_CHECKING:  # what the module-level __getattr__ below provides
+    REPO_ROOT: Path
+    SOURCE_DIR: Path
+    RELEASE_DIR: Path
+    UTILS_DIR: Path
+    HIDDEN_TESTS_DIR: Path
+    MASTER_NOTEBOOK: Path
+    NOTEBOOK_NAME: str
+    RELEASE_NOTEBOOK: Path
+    INSTRUCTOR_ONLY: tuple[Path, ...]
 
 
 def _values() -> dict[str, Any]:

@@ -12,6 +12,7 @@ The import cell is the first code cell that starts with an import statement.
 from __future__ import annotations
 
 import ast
+import json
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -20,8 +21,6 @@ from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-
-import nbformat
 
 from autograder.course import default_files
 
@@ -82,34 +81,43 @@ def graded_function_name(source: str) -> str | None:
 def load_assignment(path: Path | None = None) -> Assignment:
     """Read the exercises, their points and the preamble from a master notebook (default: the kit's own)."""
     path = Path(path) if path is not None else default_files().master
-    # Trusted input, validated by the test suite: skip nbformat's (slow) schema validation here.
-    nb = nbformat.convert(nbformat.reader.reads(Path(path).read_text(encoding="utf-8")), 4)
+    cells = _master_cells(path)
     points: dict[str, float] = {}
     graded: list[tuple[str, str]] = []
-    for cell in nb.cells:
+    for cell in cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("grade"):
             points[meta["grade_id"]] = float(meta["points"])
-        if cell.cell_type == "code" and meta.get("solution"):
-            name = graded_function_name(cell.source)
+        if cell["cell_type"] == "code" and meta.get("solution"):
+            name = graded_function_name(cell["source"])
             if name:
-                graded.append((name, cell.source))
+                graded.append((name, cell["source"]))
     exercises = []
     for number, (name, source) in enumerate(graded, start=1):
         grade_id = name + TEST_CELL_SUFFIX
         if grade_id not in points:
             raise ValueError(f"{path}: graded function {name!r} has no grade cell {grade_id!r}")
         exercises.append(Exercise(number, name, points[grade_id], source))
-    preamble, names = _preamble(nb.cells)
+    preamble, names = _preamble(cells)
     return Assignment(tuple(exercises), preamble, names, path.name)
 
 
-def _preamble(cells: list) -> tuple[str, frozenset[str]]:
+def _master_cells(path: Path) -> list[dict[str, Any]]:
+    """The master's cells with each source as one string: a trusted v4 notebook, read as plain JSON
+    (nbformat's import and schema validation would cost more than a whole grading of a submission)."""
+    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    if notebook.get("nbformat") != 4:
+        raise ValueError(f"{path}: a master notebook must be in nbformat 4 (found {notebook.get('nbformat')!r})")
+    return [{**cell, "source": "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]}
+            for cell in notebook["cells"]]
+
+
+def _preamble(cells: list[dict[str, Any]]) -> tuple[str, frozenset[str]]:
     """The import cell's imports of sandbox modules, as source, and the names they bind."""
     for cell in cells:
-        if cell.cell_type != "code":
+        if cell["cell_type"] != "code":
             continue
-        lines = ("" if MAGIC.match(line) else line for line in cell.source.splitlines())  # %matplotlib, !pip
+        lines = ("" if MAGIC.match(line) else line for line in cell["source"].splitlines())  # %matplotlib, !pip
         try:
             body = ast.parse("\n".join(lines)).body
         except SyntaxError:

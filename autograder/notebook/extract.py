@@ -251,9 +251,10 @@ class FunctionFinder:
         self._safety[(id(definition), root)] = None
         reads = self._reads(definition).now - self._known
         sources = [self._resolve(name, before=definition.position) for name in reads]
-        if reads & (self._graded | {root}) or None in sources:
+        found = [source for source in sources if source is not None]
+        if reads & (self._graded | {root}) or len(found) < len(sources):
             return None
-        return iter([source for source in sources if source.assignment])
+        return iter([source for source in found if source.assignment])
 
 
 def code_size(source: str) -> int:
@@ -296,7 +297,7 @@ def _definition(cell: _Cell, node: ast.stmt) -> _Definition:
     first_line = min([node.lineno, *(d.lineno for d in decorators)])
     return _Definition(cell, tuple(_defined_names(node)), isinstance(node, FUNCTIONS),
                        isinstance(node, (ast.Assign, ast.AnnAssign)), first_line,
-                       0 if decorators else node.col_offset, (node.end_lineno, node.end_col_offset))
+                       0 if decorators else node.col_offset, (node.end_lineno or node.lineno, node.end_col_offset or 0))
 
 
 def _defined_names(node: ast.stmt) -> Iterator[str]:

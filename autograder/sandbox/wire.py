@@ -57,7 +57,8 @@ class Opaque:
 def encode(value: Any, buffers: list[bytes]) -> Any:
     """Turn ``value`` into a JSON-able tree; raw array bytes are appended to ``buffers``.
 
-    A dict, list or array met a second time is sent as an alias of the first, so
+    The buffers are byte views of the arrays (copies only of non-contiguous ones): write them before the
+    arrays change.  A dict, list or array met a second time is sent as an alias of the first, so
     the receiver sees shared objects (``v is s``) as shared.  A value of more than
     MAX_NODES parts is sent as an Opaque that says so.
     """
@@ -97,7 +98,7 @@ def _encode(value: Any, buffers: list[bytes], depth: int, seen: dict[int, int], 
         dtype = value.dtype
         if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None:
             return {"t": "opaque", "type": f"{kind.__name__} of dtype {dtype}", "reason": "not a numeric dtype"}
-        buffers.append(np.ascontiguousarray(value).tobytes())
+        buffers.append(np.ascontiguousarray(value).reshape(-1).view(np.uint8))  # its bytes, not a copy of them
         tag = "ndarray" if kind is np.ndarray else "npscalar"
         return {"t": tag, "dtype": dtype.str, "shape": list(np.shape(value)), "buffer": len(buffers) - 1}
     return {"t": "opaque", "type": f"{kind.__module__}.{kind.__qualname__}"}

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from autograder.batch.records import Outcome, Task, report_from_data, report_to_data
 from autograder.batch.settings import GraderSettings
-from autograder.grade import temporary_environment
+from autograder.checks.session import temporary_environment
 from autograder.sandbox.runner import SINGLE_THREADED
 
 ATTEMPTS = 2  # a submission whose worker died is tried once more in a fresh worker

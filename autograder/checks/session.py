@@ -37,7 +37,7 @@ class HiddenTests:
 
     def __init__(self, tests_dir: Path, plugin: object) -> None:
         args = [str(tests_dir), "-c", str(tests_dir / "pytest.ini"), "--rootdir", str(tests_dir),
-                "-p", "no:terminal"]
+                "-p", "no:terminal", "-p", "no:capture"]
         self._problems: list[str] = []
         self._log = io.StringIO()
         self.config: pytest.Config | None = None

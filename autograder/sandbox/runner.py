@@ -237,7 +237,7 @@ class Sandbox:
         with other argument objects under a known id sends them again.
         """
         sent = self._inputs_sent.get(call.case_id)
-        if sent is not None and sent[0] is call.args and sent[1] is call.kwargs:
+        if sent is not None and sent[0] is call.args and (sent[1] is call.kwargs or not (sent[1] or call.kwargs)):
             return CaseSpec(call.case_id, None, None, call.watch_inputs)
         return CaseSpec(call.case_id, wire.encode(call.args, buffers), wire.encode(call.kwargs, buffers),
                         call.watch_inputs)

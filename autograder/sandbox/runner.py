@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import io
 import os
 import shutil
 import signal
@@ -315,7 +314,7 @@ def describe_ending(ending: Ended, limits: Limits) -> str:
 
 def _apply_student_frame(run: ExerciseRun, pending: set[str], data: bytes) -> None:
     try:
-        frame = wire.read_frame(io.BytesIO(data), max_bytes=len(data))
+        frame = wire.read_frame(wire.MemoryStream(data), max_bytes=len(data))
         if frame is None:
             return
         message, buffers = frame

@@ -223,7 +223,7 @@ def read_frame(stream: BinaryIO, max_bytes: int) -> tuple[dict, list[bytes]] | N
     budget = max_bytes - header_size
     if budget < 0 or count > 100_000:
         raise WireError("frame too large")
-    header = _read_exactly(stream, header_size)
+    header = bytes(_read_exactly(stream, header_size))
     if json_values_bound(header) > max(FEW_VALUES, max_bytes // BYTES_PER_VALUE):
         raise WireError("frame header holds too many values")
     try:
@@ -258,4 +258,17 @@ def _read_exactly(stream: BinaryIO, size: int, allow_eof: bool = False) -> bytes
             raise WireError("stream ended inside a frame")
         chunks.append(chunk)
         remaining -= len(chunk)
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+class MemoryStream:
+    """Bytes in memory read as a stream whose reads are views, not copies (for :func:`read_frame`)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._view = memoryview(data)
+        self._offset = 0
+
+    def read(self, size: int) -> memoryview:
+        chunk = self._view[self._offset:self._offset + size]
+        self._offset += len(chunk)
+        return chunk

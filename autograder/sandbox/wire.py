@@ -107,6 +107,9 @@ def _encode(value: Any, buffers: list[bytes], depth: int, seen: dict[int, int], 
 def decode(tree: Any, buffers: list[bytes]) -> Any:
     """Rebuild plain data from :func:`encode`'s output, validating every node.
 
+    Arrays are copies of read-only buffers (bytes received) and views of writable ones (a sandbox child's
+    private copy-on-write mapping of its inputs).
+
     Whatever the tree holds, the only exception is WireError (also past MAX_DECODED_NODES values).
     """
     try:
@@ -185,7 +188,9 @@ def _decode_array(node: dict, buffers: list[bytes], scalar: bool) -> Any:
     data = buffers[index]
     if len(data) != math.prod(shape) * dtype.itemsize:
         raise WireError("buffer size does not match shape and dtype")
-    array = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+    array = np.frombuffer(data, dtype=dtype).reshape(shape)
+    if not array.flags.writeable:
+        array = array.copy()
     return array[()] if scalar else array
 
 

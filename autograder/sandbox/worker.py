@@ -73,16 +73,17 @@ def main(argv: list[str]) -> None:
         header, buffers = frame
         request = messages.parse(header)
         inputs.add(request, buffers)
-        del header, buffers, frame  # the arrays now live in sealed shared memory: a smaller worker forks faster
+        del header, buffers, frame  # the arrays now live in the sealed memfd: a smaller worker forks faster
         _serve(request, inputs, confinement, out)
 
 
 class CaseInputs:
     """Each case's arguments, kept for the worker's life: the grader sends a case's inputs once.
 
-    The array bytes go into a sealed memfd mapped read-only and shared, so that every forked child sees them
-    without a copy (fork copies no page tables for such a mapping), decodes its own private copy, and cannot
-    change them for the children that come after it (the kernel refuses any write, even through mprotect).
+    The array bytes go into a sealed memfd (no process can change its contents any more) mapped
+    copy-on-write: every forked child sees them without a copy (fork copies no page tables for such a
+    mapping) and decodes its arrays as views of them; what a child writes to its inputs lands in pages
+    of its own, never in the memfd, so the children that come after it get the inputs unchanged.
     """
 
     def __init__(self) -> None:
@@ -98,13 +99,13 @@ class CaseInputs:
             self._cases[case.id] = (case.args, case.kwargs, views)
 
     def decode(self, case_id: str) -> tuple[tuple, dict]:
-        """Fresh arguments for a call (in the child: its own copy)."""
+        """Arguments for a call (in a child: its arrays are copy-on-write views of the kept inputs)."""
         args, kwargs, views = self._cases[case_id]
         return wire.decode(args, views), wire.decode(kwargs, views)
 
 
 def _sealed(buffers: list[bytes]) -> list[memoryview]:
-    """The buffers in a sealed, read-only shared memfd mapping (one view per buffer)."""
+    """The buffers in a sealed memfd, mapped copy-on-write (one view per buffer)."""
     total = sum(len(buffer) for buffer in buffers)
     if not total:
         return [memoryview(b"") for _ in buffers]
@@ -116,7 +117,7 @@ def _sealed(buffers: list[bytes]) -> list[memoryview]:
                 view = view[os.write(fd, view):]
         fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK
                     | fcntl.F_SEAL_SEAL)
-        mapping = memoryview(mmap.mmap(fd, total, prot=mmap.PROT_READ))
+        mapping = memoryview(mmap.mmap(fd, total, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE))
     finally:
         os.close(fd)
     views, offset = [], 0

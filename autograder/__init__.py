@@ -8,4 +8,4 @@ The package is laid out as a pipeline:
 * ``reports``   -- turn check outcomes into a score table and Gradescope's results.json.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

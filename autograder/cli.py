@@ -1,9 +1,10 @@
-"""Command line: ``python -m autograder {release,grade,grade-all,mutants,demo}`` (also installed as ``optkit``).
+"""Command line of the autograded assignment kit: python -m autograder COMMAND (also installed as optkit).
 
-Exit codes: 0 the command did its job (a graded submission exits 0 whatever its
-score); 1 the tool itself could not do its job (broken kit, nbgrader failure,
-release out of date with ``--check``); 2 wrong usage, including a limit outside its
-bounds (``--timeout`` 0.1 to 600 seconds, ``--memory-mb`` 64 to 16384).
+exit codes:
+  0  the command did its job (a graded submission exits 0 whatever its score)
+  1  the tool itself could not do its job (broken kit, nbgrader failure, release out of date with --check)
+  2  wrong usage (unknown option, a submission path that does not exist, an unknown assignment or course,
+     a limit outside its bounds: --timeout 0.1 to 600 seconds, --memory-mb 64 to 16384)
 """
 
 from __future__ import annotations
@@ -15,30 +16,39 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from autograder import __version__
+from autograder.course import AssignmentFiles, CourseError, resolve
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2  # wrong usage exits 2, as argparse does
 TIMEOUT_SECONDS = (0.1, 600.0)
 MEMORY_MB = (64, 16384)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     for stream in (sys.stdout, sys.stderr):  # whatever the terminal's encoding, printing never fails
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    return args.command(args)
+    try:
+        return args.command(args)
+    except CourseError as error:  # no such course or assignment: the instructor's usage error
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0],
+                                     epilog=__doc__.split("\n\n")[1], formatter_class=_Formatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    release = commands.add_parser("release", help="regenerate release/ from the master notebook with nbgrader")
+    release = _command(commands, "release", "regenerate release/NAME/ from the master notebook with nbgrader")
     release.add_argument("--check", action="store_true",
                          help="only report whether the committed release matches a fresh regeneration")
+    _add_assignment(release)
     release.set_defaults(command=_release)
 
-    grade = commands.add_parser("grade", help="grade one submitted notebook")
+    grade = _command(commands, "grade", "grade one submitted notebook")
     grade.add_argument("submission", type=Path, help="the student's .ipynb file")
     grade.add_argument("--results", type=Path, help="write Gradescope's results.json here (atomically)")
     _add_limits(grade)
@@ -48,21 +58,51 @@ def _parser() -> argparse.ArgumentParser:
                        help="write the student's page to ROOT/feedback/STUDENT/ASSIGNMENT/feedback.html")
     grade.add_argument("--student", help="the student's id for --feedback (default: the file name without .ipynb)")
     _add_settings(grade)
+    _add_assignment(grade)
     grade.set_defaults(command=_grade)
 
     _add_grade_all(commands)
 
-    mutants = commands.add_parser("mutants", help="grade every catalogued wrong implementation and correct variant; "
-                                                  "print which lose points and which misconception is named")
+    mutants = _command(commands, "mutants", "grade every catalogued wrong implementation and correct variant; "
+                                            "print which lose points and which misconception is named")
     _add_limits(mutants)
     mutants.set_defaults(command=_mutants)
 
-    demo = commands.add_parser("demo", help="regenerate the release and grade sample submissions end to end")
+    gradescope = _command(commands, "gradescope", "build the Gradescope autograder package (a zip to upload)")
+    gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"),
+                            help="where to write the zip (default %(default)s)")
+    _add_settings(gradescope)
+    _add_assignment(gradescope)
+    gradescope.set_defaults(command=_gradescope)
+
+    demo = _command(commands, "demo", "regenerate the release and grade sample submissions end to end")
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for samples and results")
     _add_limits(demo, timeout=2.0)
     _add_isolation(demo)
     demo.set_defaults(command=_demo)
     return parser
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the exit-code table's line breaks."""
+
+
+def _command(commands: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=text, description=text, epilog=__doc__.split("\n\n")[1],
+                               formatter_class=_Formatter)
+
+
+def _add_assignment(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assignment", metavar="NAME",
+                        help="the assignment (a folder of the course's source/; default: the only one there)")
+    parser.add_argument("--course", type=Path, metavar="DIR",
+                        help="the course folder holding source/, utils/, hidden_tests/, release/ "
+                             "(default: $OPTKIT_COURSE, else the course installed with the kit)")
+
+
+def _assignment_files(args: argparse.Namespace) -> AssignmentFiles:
+    """The assignment named on the command line; CourseError (a usage error) if there is none such."""
+    return resolve(args.assignment, args.course)
 
 
 def _add_limits(parser: argparse.ArgumentParser, timeout: float = 5.0) -> None:
@@ -86,7 +126,7 @@ def _bounded(kind: type, low: float, high: float) -> Callable[[str], float]:
 
 
 def _add_grade_all(commands) -> None:
-    batch = commands.add_parser("grade-all", help="grade every submission of a class, in parallel and resumably")
+    batch = _command(commands, "grade-all", "grade every submission of a class, in parallel and resumably")
     batch.add_argument("path", type=Path, metavar="PATH",
                        help="an nbgrader course root (submitted/<student>/<assignment>/) or a folder of .ipynb files")
     batch.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
@@ -101,7 +141,9 @@ def _add_grade_all(commands) -> None:
                        help="grade only these students")
     _add_limits(batch)
     _add_isolation(batch)
+    _add_settings(batch)
     batch.add_argument("--hidden-tests", type=Path, help=argparse.SUPPRESS)  # tests: a copy of the hidden tests
+    _add_assignment(batch)
     batch.set_defaults(command=_grade_all)
 
 
@@ -121,14 +163,16 @@ def _release(args: argparse.Namespace) -> int:
     from autograder.release import ReleaseError, check_release, generate_release
 
     try:
+        files = _assignment_files(args)
+        folders = (files.source_dir, files.utils_dir, files.release_dir)
         if args.check:
-            differences = check_release()
+            differences = check_release(*folders)
             for line in differences:
                 print(f"  {line}")
             print("release is up to date" if not differences else
-                  "release/ is out of date: run `python -m autograder release`")
+                  f"{files.release_dir} is out of date: run `python -m autograder release`")
             return EXIT_FAILURE if differences else EXIT_OK
-        print(f"release regenerated in {generate_release()}")
+        print(f"release regenerated in {generate_release(*folders)}")
         return EXIT_OK
     except ReleaseError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -137,7 +181,6 @@ def _release(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from autograder.grade import grade_submission
-    from autograder.paths import ASSIGNMENT
     from autograder.reports.console import feedback_text, summary_table
     from autograder.reports.feedback_page import feedback_path, write_feedback_page
     from autograder.reports.gradescope import grader_failure_json, results_json, write_json_atomically
@@ -147,15 +190,24 @@ def _grade(args: argparse.Namespace) -> int:
 
     student = args.student or args.submission.stem
     try:
+        files = _assignment_files(args)
+        if not args.submission.exists():
+            raise CourseError(f"{args.submission} does not exist (nothing was graded)")
+    except CourseError as error:  # the instructor's mistake, not a student's zero
+        print(f"error: {error}", file=sys.stderr)
+        if args.results:
+            write_json_atomically(args.results, grader_failure_json(str(error)))
+        return EXIT_USAGE
+    try:
         settings = load_settings(args.settings)
         if args.feedback:
-            feedback_path(args.feedback, student, ASSIGNMENT)
+            feedback_path(args.feedback, student, files.name)
     except (SettingsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        report = grade_submission(args.submission, limits=Limits(timeout=args.timeout, memory_mb=args.memory_mb),
-                                  isolation=args.isolation)
+        report = grade_submission(args.submission, files=files, isolation=args.isolation,
+                                  limits=Limits(timeout=args.timeout, memory_mb=args.memory_mb))
     except IsolationUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         if args.results:
@@ -170,7 +222,7 @@ def _grade(args: argparse.Namespace) -> int:
     if args.results:
         write_json_atomically(args.results, results_json(report, settings))
     if args.feedback:
-        write_feedback_page(report, student, ASSIGNMENT, args.feedback, settings)
+        write_feedback_page(report, student, files.name, args.feedback, settings)
     print(summary_table(report), end="")
     if not args.quiet:
         feedback = feedback_text(report)
@@ -222,3 +274,22 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    from autograder.gradescope.build import BuildError, build_package
+    from autograder.settings import SETTINGS_FILE, SettingsError, load_settings
+
+    files = _assignment_files(args)
+    try:
+        load_settings(args.settings)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    settings = args.settings or (Path(SETTINGS_FILE) if Path(SETTINGS_FILE).is_file() else None)
+    try:
+        print(f"Gradescope autograder for {files.name} written to {build_package(files, args.out, settings)}")
+    except BuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK

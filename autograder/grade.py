@@ -16,16 +16,18 @@ import time
 from pathlib import Path
 
 from autograder.checks.case import Case
+from autograder.checks.imports import importable
 from autograder.checks.plugin import GradingPlugin, ReferenceResults
 from autograder.checks.session import HiddenTests, HiddenTestsError
-from autograder.notebook.assignment import PREAMBLE, Assignment, load_assignment
+from autograder.course import AssignmentFiles, default_files
+from autograder.notebook.assignment import Assignment, load_assignment
 from autograder.notebook.extract import ExtractionError, FunctionFinder
 from autograder.notebook.submission import SubmissionError, read_submission
-from autograder.paths import HIDDEN_TESTS_DIR, INSTRUCTOR_ONLY, MASTER_NOTEBOOK
+from autograder.notebook.version_check import file_problem, mismatch
 from autograder.reports.model import ExerciseResult, GradeReport
 from autograder.sandbox.runner import Call, ExerciseRun, Job, Limits, Sandbox, Snippet
 
-PREAMBLE_SNIPPET = Snippet(PREAMBLE, "<preamble>")
+PYTEST_INI = Path(__file__).resolve().parent / "checks" / "pytest.ini"
 
 
 class GraderError(RuntimeError):
@@ -47,13 +49,15 @@ class Grader:
     """
 
     def __init__(self, assignment: Assignment | None = None, limits: Limits = DEFAULT_LIMITS,
-                 tests_dir: Path = HIDDEN_TESTS_DIR, master: Path = MASTER_NOTEBOOK, isolation: bool = True) -> None:
+                 tests_dir: Path | None = None, master: Path | None = None, isolation: bool = True,
+                 files: AssignmentFiles | None = None) -> None:
         self._assignment = assignment
         self.limits = limits
         self.isolation = isolation  # False: the --no-isolation opt-out (resource limits only)
         self._sandbox: Sandbox | None = None
-        self.tests_dir = Path(tests_dir)
-        self.master = Path(master)
+        self.files = files or default_files()  # the assignment's master, hidden tests and helper modules
+        self.tests_dir = Path(tests_dir or self.files.hidden_tests)
+        self.master = Path(master or self.files.master)
         self._references: ReferenceResults | None = None
         self._tests: tuple[HiddenTests, GradingPlugin] | None = None
 
@@ -79,15 +83,19 @@ class Grader:
         assignment = self.assignment
         try:
             cells = read_submission(Path(path))
+            wrong_file = file_problem(path, assignment) or mismatch(cells, assignment)
         except SubmissionError as error:
-            return GradeReport(str(path), _unreadable(assignment, str(error)), str(error),
+            wrong_file = file_problem(path, assignment) or str(error)
+        if wrong_file:
+            return GradeReport(str(path), _unreadable(assignment, wrong_file), wrong_file,
                                time.perf_counter() - started, isolation=sandbox.require_isolation().describe())
-        finder = FunctionFinder(cells)
+        finder = FunctionFinder(cells, assignment.preamble_names)
+        preamble = Snippet(assignment.preamble, "<preamble>")
         snippets: dict[str, tuple[Snippet, ...]] = {}
         problems: dict[str, str] = {}
         for exercise in assignment.exercises:
             try:
-                snippets[exercise.name] = (PREAMBLE_SNIPPET, *finder.locate(exercise.name))
+                snippets[exercise.name] = (preamble, *finder.locate(exercise.name))
             except ExtractionError as error:
                 problems[exercise.name] = str(error)
 
@@ -98,13 +106,14 @@ class Grader:
                                 for name, group in cases.items()])
 
         level = sandbox.require_isolation()
-        tests, plugin = self._hidden_tests()
-        try:
-            plugin.start(run_cases, problems)
-            tests.run()
-        except BaseException:  # the session may be left mid-item: the next submission gets a new one
-            self._close_tests()
-            raise
+        with importable(self.tests_dir, self.files.utils_dir):  # hidden tests import their helpers by name
+            tests, plugin = self._hidden_tests()
+            try:
+                plugin.start(run_cases, problems)
+                tests.run()
+            except BaseException:  # the session may be left mid-item: the next submission gets a new one
+                self._close_tests()
+                raise
         exercises = [_exercise_result(exercise, plugin, problems) for exercise in assignment.exercises]
         return GradeReport(str(path), exercises, None, time.perf_counter() - started, plugin.internal_errors,
                            level.describe())
@@ -117,7 +126,7 @@ class Grader:
         if self._sandbox is None or not self._sandbox.usable:
             if self._sandbox is not None:
                 self._sandbox.close()
-            self._sandbox = Sandbox(self.limits, hidden=INSTRUCTOR_ONLY, isolation=self.isolation)
+            self._sandbox = Sandbox(self.limits, hidden=self.files.instructor_only, isolation=self.isolation)
         return self._sandbox
 
     def _hidden_tests(self) -> tuple[HiddenTests, GradingPlugin]:
@@ -127,7 +136,7 @@ class Grader:
                 self._references = ReferenceResults(self.assignment)
             plugin = GradingPlugin(self.assignment, self._references)
             try:
-                self._tests = HiddenTests(self.tests_dir, plugin), plugin
+                self._tests = HiddenTests(self.tests_dir, PYTEST_INI, plugin), plugin
             except HiddenTestsError as error:
                 raise GraderError(str(error)) from None
         return self._tests
@@ -152,9 +161,11 @@ class Grader:
 
 
 def grade_submission(path: Path, *, assignment: Assignment | None = None, limits: Limits = DEFAULT_LIMITS,
-                     tests_dir: Path = HIDDEN_TESTS_DIR, isolation: bool = True) -> GradeReport:
-    """Grade one notebook with a fresh :class:`Grader` (``isolation=False``: the --no-isolation opt-out)."""
-    with Grader(assignment, limits, tests_dir, isolation=isolation) as grader:
+                     tests_dir: Path | None = None, isolation: bool = True,
+                     files: AssignmentFiles | None = None) -> GradeReport:
+    """Grade one notebook with a fresh :class:`Grader` (``files``: the assignment, default the kit's own;
+    ``isolation=False``: the --no-isolation opt-out)."""
+    with Grader(assignment, limits, tests_dir, isolation=isolation, files=files) as grader:
         return grader.grade(path)
 
 

@@ -61,12 +61,15 @@ class MutantResult:
         return bool(self.mutant.expected and self.named and self.mutant.expected in self.named)
 
 
-def load_catalogue(tests_dir: Path = HIDDEN_TESTS_DIR) -> types.ModuleType:
-    """The catalogue module of the hidden-tests folder (``WRONG``, ``NAMED``, ``CORRECT_VARIANTS``)."""
-    path = Path(tests_dir) / CATALOGUE_FILE
+def load_catalogue(tests_dir: Path | None = None) -> types.ModuleType:
+    """The catalogue module of a hidden-tests folder (default: the kit's own assignment's):
+    ``WRONG``, ``NAMED``, ``CORRECT_VARIANTS``."""
+    path = Path(tests_dir if tests_dir is not None else HIDDEN_TESTS_DIR) / CATALOGUE_FILE
     name = f"_optkit_mutants_{abs(hash(str(path.resolve())))}"
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise FileNotFoundError(f"no mutant catalogue at {path}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # inspect.getsource finds the functions' file through it
         spec.loader.exec_module(module)

@@ -1,17 +1,48 @@
-"""Where the kit's files live, relative to the repository root."""
+"""The default assignment's files, under the names the kit has always used.
+
+Kept for the code and tests that grade the default assignment; anything that
+takes ``--assignment`` / ``--course`` uses :func:`autograder.course.resolve`.
+The names are computed on first use (no files are read at import).
+"""
+
+from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "optimization_methods"
-NOTEBOOK_NAME = "Optimization_methods.ipynb"
+from autograder.course import DEFAULT_ASSIGNMENT, default_files
 
-SOURCE_DIR = REPO_ROOT / "source" / ASSIGNMENT
-RELEASE_DIR = REPO_ROOT / "release" / ASSIGNMENT
-UTILS_DIR = REPO_ROOT / "utils"
-MASTER_NOTEBOOK = SOURCE_DIR / NOTEBOOK_NAME
-RELEASE_NOTEBOOK = RELEASE_DIR / NOTEBOOK_NAME
-HIDDEN_TESTS_DIR = Path(__file__).resolve().parent / "hidden_tests"
+ASSIGNMENT = DEFAULT_ASSIGNMENT
 
-# What student code must never read: the solutions, the hidden tests and the grader, the kit's own tests.
-INSTRUCTOR_ONLY = (SOURCE_DIR.parent, Path(__file__).resolve().parent, REPO_ROOT / "tests")
+if TYPE_CHECKING:  # what the module-level __getattr__ below provides
+    REPO_ROOT: Path
+    SOURCE_DIR: Path
+    RELEASE_DIR: Path
+    UTILS_DIR: Path
+    HIDDEN_TESTS_DIR: Path
+    MASTER_NOTEBOOK: Path
+    NOTEBOOK_NAME: str
+    RELEASE_NOTEBOOK: Path
+    INSTRUCTOR_ONLY: tuple[Path, ...]
+
+
+def _values() -> dict[str, Any]:
+    files = default_files()
+    return {
+        "REPO_ROOT": files.course,
+        "SOURCE_DIR": files.source_dir,
+        "RELEASE_DIR": files.release_dir,
+        "UTILS_DIR": files.utils_dir,
+        "HIDDEN_TESTS_DIR": files.hidden_tests,
+        "MASTER_NOTEBOOK": files.master,
+        "NOTEBOOK_NAME": files.master.name,
+        "RELEASE_NOTEBOOK": files.release_notebook,
+        "INSTRUCTOR_ONLY": files.instructor_only,
+    }
+
+
+def __getattr__(name: str) -> Path | str | tuple[Path, ...]:
+    values = _values()
+    if name not in values:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return values[name]

@@ -2,7 +2,7 @@
 
 ``generate_release`` builds a throwaway nbgrader course in a temporary
 directory (the master notebook, every other file of ``source/<assignment>/``
-and the helper modules of ``utils/``), runs nbgrader's ``generate_assignment``
+and the helper modules of ``utils/<assignment>/``), runs nbgrader's ``generate_assignment``
 on it and swaps the result into ``release/<assignment>/``.
 
 Determinism: for a given master, nbgrader 0.9.6 writes the same bytes on every
@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from autograder.paths import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR, UTILS_DIR
+from autograder.course import default_files
 
 log = logging.getLogger(__name__)
 
@@ -41,38 +41,47 @@ class ReleaseError(RuntimeError):
 
 
 def generate_release(
-    source_dir: Path = SOURCE_DIR, utils_dir: Path = UTILS_DIR, release_dir: Path = RELEASE_DIR
+    source_dir: Path | None = None, utils_dir: Path | None = None, release_dir: Path | None = None
 ) -> Path:
     """Regenerate ``release_dir`` from the master in ``source_dir`` plus ``utils_dir/*.py``.
 
-    Returns ``release_dir``.  Raises ``ReleaseError`` (with nbgrader's log) if
-    nbgrader fails; ``release_dir`` is then left untouched.
+    The defaults are the kit's default assignment's folders; the assignment's
+    name is ``source_dir``'s.  Returns ``release_dir``.  Raises ``ReleaseError``
+    (with nbgrader's log) if nbgrader fails; ``release_dir`` is then left untouched.
     """
-    source_dir, utils_dir, release_dir = Path(source_dir), Path(utils_dir), Path(release_dir)
+    source_dir, utils_dir, release_dir = _folders(source_dir, utils_dir, release_dir)
     with tempfile.TemporaryDirectory(prefix="optkit-release-") as tmp:
         course_root = Path(tmp)
-        staged = course_root / "source" / ASSIGNMENT
+        staged = course_root / "source" / source_dir.name
         stage_sources(source_dir, utils_dir, staged)
-        generated = run_nbgrader(course_root, ASSIGNMENT)
+        generated = run_nbgrader(course_root, source_dir.name)
         _check_everything_released(staged, generated)
         replace_dir(generated, release_dir)
     return release_dir
 
 
 def check_release(
-    source_dir: Path = SOURCE_DIR, utils_dir: Path = UTILS_DIR, release_dir: Path = RELEASE_DIR
+    source_dir: Path | None = None, utils_dir: Path | None = None, release_dir: Path | None = None
 ) -> list[str]:
     """Regenerate into a temporary directory and describe how ``release_dir`` differs from it."""
+    source_dir, utils_dir, release_dir = _folders(source_dir, utils_dir, release_dir)
     with tempfile.TemporaryDirectory(prefix="optkit-release-check-") as tmp:
-        fresh = generate_release(source_dir, utils_dir, Path(tmp) / ASSIGNMENT)
+        fresh = generate_release(source_dir, utils_dir, Path(tmp) / source_dir.name)
         return diff_release(fresh, release_dir)
+
+
+def _folders(source_dir: Path | None, utils_dir: Path | None, release_dir: Path | None) -> tuple[Path, Path, Path]:
+    default = default_files()
+    return (Path(source_dir or default.source_dir), Path(utils_dir or default.utils_dir),
+            Path(release_dir or default.release_dir))
 
 
 def stage_sources(source_dir: Path, utils_dir: Path, staged: Path) -> None:
     """Lay out nbgrader's ``source/<assignment>/``: the master's folder plus the helper modules.
 
-    ``utils/`` is the single source of truth for the helpers, so a file of the same
-    name in ``source_dir`` is an error rather than silently shadowed.
+    ``utils/<assignment>/`` is the single source of truth for the helpers (it may
+    be absent), so a file of the same name in ``source_dir`` is an error rather
+    than silently shadowed.
     """
     if not source_dir.is_dir():
         raise ReleaseError(f"no source folder at {source_dir}")

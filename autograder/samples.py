@@ -12,8 +12,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.course import default_files
 from autograder.notebook.assignment import SOLUTION_DELIMITERS, Assignment, Exercise, graded_function_name
-from autograder.paths import RELEASE_NOTEBOOK
 
 
 def solution_source(exercise: Exercise) -> str:
@@ -22,8 +22,10 @@ def solution_source(exercise: Exercise) -> str:
     return "\n".join(line for line in lines if line.strip() not in SOLUTION_DELIMITERS)
 
 
-def build_submission(replacements: dict[str, str], release: Path = RELEASE_NOTEBOOK) -> nbformat.NotebookNode:
-    """The release notebook with the graded cell of each named exercise replaced by the given source."""
+def build_submission(replacements: dict[str, str], release: Path | None = None) -> nbformat.NotebookNode:
+    """The release notebook (default: the default assignment's) with the graded cell of each named exercise
+    replaced by the given source."""
+    release = release or default_files().release_notebook
     notebook = nbformat.read(release, as_version=4)
     remaining = dict(replacements)
     for cell in notebook.cells:

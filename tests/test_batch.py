@@ -169,3 +169,20 @@ def test_a_grading_process_that_dies_costs_only_its_submission(tmp_path, mixed):
     assert float(rows["ada"]["total"]) == 100 and float(rows["cleo"]["total"]) == 0
     assert rows["bad"]["total"] == ""
     assert {line["student"] for line in ledger_lines(tmp_path / "subs") if line["report"]} == {"ada", "cleo"}
+
+
+def test_the_batch_writes_each_students_feedback_page_and_the_class_report(graded_folder, assignment):
+    folder, paths, run = graded_folder
+    subs = folder / "subs"
+    for student in paths:
+        page = subs / "feedback" / student / "optimization_methods" / "feedback.html"
+        assert page.is_file(), student
+    rows = read_csv(folder / "grades.csv")
+    report = subs / "reports" / "optimization_methods"
+    html = (report / "index.html").read_text()
+    for student, row in rows.items():
+        assert student in html and f"{float(row['total']):.2f}" in html, student
+    assert {p.name for p in report.glob("*.png")} >= {"scores.png", "exercises.png"}
+    assert f"class report: {report / 'index.html'}" in run.stdout
+    complete = (subs / "feedback" / "ada_complete" / "optimization_methods" / "feedback.html").read_text()
+    assert "100" in complete and "http://" not in complete and "https://" not in complete

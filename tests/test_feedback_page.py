@@ -17,10 +17,11 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
+from autograder.checks.imports import importable
 from autograder.demo import write_samples
 from autograder.grade import grade_submission
 from autograder.mutants import load_catalogue, wrong_cell
-from autograder.paths import HIDDEN_TESTS_DIR
+from autograder.paths import HIDDEN_TESTS_DIR, UTILS_DIR
 from autograder.reports.feedback_page import feedback_html, write_feedback_page
 from autograder.reports.model import CaseResult, ExerciseResult, GradeReport
 from autograder.samples import build_submission, complete_solutions, write_notebook
@@ -53,7 +54,8 @@ def _hidden_modules():
     for path in sorted(HIDDEN_TESTS_DIR.glob("test_*.py")):
         spec = importlib.util.spec_from_file_location(f"feedback_page_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        with importable(HIDDEN_TESTS_DIR, UTILS_DIR):  # the modules beside them and the helpers, as in grading
+            spec.loader.exec_module(module)
         modules.append(module)
     return modules
 

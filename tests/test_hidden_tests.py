@@ -1,4 +1,4 @@
-"""Tests of the hidden tests (autograder/hidden_tests): each one passes what is right and fails what is not.
+"""Tests of the hidden tests (hidden_tests/optimization_methods): each one passes what is right and fails what is not.
 
 Notebooks are built from the master notebook by replacing graded cells, then
 graded for real with :func:`autograder.grade.grade_submission` (sandbox
@@ -20,19 +20,21 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+import testCases as public  # the helper module, on sys.path (conftest.py)
 
 from autograder.checks import expect
 from autograder.checks.case import Case
-from autograder.checks.inputs import public
+from autograder.checks.imports import importable
 from autograder.grade import grade_submission
 from autograder.mutants import load_catalogue, wrong_cell
-from autograder.paths import HIDDEN_TESTS_DIR, MASTER_NOTEBOOK
+from autograder.notebook.assignment import load_assignment
+from autograder.paths import HIDDEN_TESTS_DIR, MASTER_NOTEBOOK, UTILS_DIR
 from autograder.reports.model import ExerciseResult, GradeReport
 
 CATALOGUE = load_catalogue()
 WRONG, NAMED_MISTAKE, CORRECT_VARIANTS = CATALOGUE.WRONG, CATALOGUE.NAMED, CATALOGUE.CORRECT_VARIANTS
 MARKER = "# GRADED FUNCTION: {}\n\n"
-EXERCISES = list(WRONG)
+EXERCISES = list(load_assignment().names)  # from the master notebook
 HALVES = (EXERCISES[0::2], EXERCISES[1::2])
 DIAGNOSIS = "your result is exactly what this mistake gives: "
 # A hidden case's feedback may name shapes, dtypes and keys, never an expected number.
@@ -117,11 +119,13 @@ def _load(path: Path) -> types.ModuleType:
     return module
 
 
-HIDDEN = {module.EXERCISE: module for module in map(_load, sorted(HIDDEN_TESTS_DIR.glob("test_*.py")))}
+with importable(HIDDEN_TESTS_DIR, UTILS_DIR):  # as grading does: the modules beside them, the helpers
+    HIDDEN = {module.EXERCISE: module for module in map(_load, sorted(HIDDEN_TESTS_DIR.glob("test_*.py")))}
 
 
 def test_every_exercise_has_a_hidden_test_module(assignment):
     assert sorted(HIDDEN) == sorted(exercise.name for exercise in assignment.exercises)
+    assert list(WRONG) == EXERCISES, "the mutants catalogue must cover every exercise, in order"
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

@@ -14,8 +14,9 @@ import types
 
 import pytest
 
+from autograder.checks.imports import importable
 from autograder.mutants import load_catalogue, mutants_table, run_mutants
-from autograder.paths import HIDDEN_TESTS_DIR
+from autograder.paths import HIDDEN_TESTS_DIR, UTILS_DIR
 from autograder.sandbox.runner import Limits
 
 CATALOGUE = load_catalogue()
@@ -75,7 +76,8 @@ def test_named_fragments_belong_to_their_exercises_misconceptions():
     for path in HIDDEN_TESTS_DIR.glob("test_*.py"):
         spec = importlib.util.spec_from_file_location(f"mutants_check_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        with importable(HIDDEN_TESTS_DIR, UTILS_DIR):  # the modules beside them and the helpers, as in grading
+            spec.loader.exec_module(module)
         descriptions[module.EXERCISE] = [m.description for m in module.MISCONCEPTIONS]
     exercise_of = {name: exercise for exercise, name in _mutants()}
     for name, fragment in CATALOGUE.NAMED.items():

@@ -1,7 +1,7 @@
 """The notebook's public tests (utils/public_tests.py) and their inputs (utils/testCases.py).
 
 They must pass the master notebook's reference solutions, reject each plausible
-wrong implementation of the mutants catalogue (autograder/hidden_tests/mutants.py) with a message naming
+wrong implementation of the mutants catalogue (hidden_tests/optimization_methods/mutants.py) with a message naming
 the problem, and fail cleanly (one AssertionError, a readable message) on
 stubs, wrong return types and exceptions raised by student code.
 """
@@ -12,10 +12,10 @@ import pytest
 import testCases
 
 from autograder.mutants import load_catalogue
+from autograder.notebook.assignment import load_assignment
 
 WRONG = load_catalogue().WRONG
-
-EXERCISES = list(WRONG)
+EXERCISES = list(load_assignment().names)  # from the master notebook
 
 GREEN_PASS = "\033[92mAll tests passed!"
 RED = "\033[91m"
@@ -92,7 +92,7 @@ def run_failing(exercise, function, capsys):
 
 def test_every_exercise_has_a_public_test_and_wrong_implementations(assignment):
     names = [exercise.name for exercise in assignment.exercises]
-    assert names == EXERCISES
+    assert names == EXERCISES == list(WRONG)
     assert sorted(public_tests.__all__) == sorted(name + "_test" for name in names)
 
 

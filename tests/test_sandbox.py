@@ -29,7 +29,7 @@ import pytest
 from corpus.attacks import OUTPUT_TRICK
 from corpus.run import processes_under
 
-from autograder.notebook.assignment import PREAMBLE
+from autograder.notebook.assignment import PREAMBLE, PREAMBLE_NAMES
 from autograder.notebook.extract import ExtractionError, FunctionFinder
 from autograder.notebook.submission import MAX_BYTES, CodeCell, SubmissionError, read_submission
 from autograder.paths import HIDDEN_TESTS_DIR, INSTRUCTOR_ONLY, MASTER_NOTEBOOK, RELEASE_NOTEBOOK, UTILS_DIR
@@ -734,7 +734,7 @@ def test_runner_turns_any_hostile_student_frame_into_a_stopped_run(data):
 
 
 def locate(cells: list[CodeCell], name: str) -> tuple[Snippet, ...]:
-    return FunctionFinder(cells).locate(name)
+    return FunctionFinder(cells, PREAMBLE_NAMES).locate(name)
 
 
 def _cells(*sources: str) -> list[CodeCell]:

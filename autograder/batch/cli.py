@@ -7,6 +7,7 @@ import sys
 
 from autograder.batch.run import BatchOptions, UsageError, run_batch
 from autograder.batch.settings import GraderSettings
+from autograder.course import resolve
 from autograder.sandbox.runner import Limits
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -15,17 +16,25 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 def grade_all(args: argparse.Namespace) -> int:
     from autograder.batch.cluster import ClusterError
     from autograder.batch.gradebook import GradebookError
+    from autograder.settings import SettingsError, load_settings
 
     if args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        feedback = load_settings(args.settings)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    files = resolve(args.assignment, args.course)  # CourseError: exit 2 (autograder.cli.main)
+    chosen = files if args.assignment or args.course else None  # None: each worker finds the kit's own
     settings = GraderSettings(Limits(timeout=args.timeout, memory_mb=args.memory_mb), args.hidden_tests,
-                              isolation=args.isolation)
+                              isolation=args.isolation, files=chosen)
     if args.isolation and not args.scheduler and (refusal := _isolation_refusal(settings.limits)):
         print(f"error: {refusal}", file=sys.stderr)  # fail closed before any student code is read
         return EXIT_FAILURE
     options = BatchOptions(args.path, args.jobs, args.csv, args.gradebook, args.scheduler, args.force,
-                           tuple(args.students), settings)
+                           tuple(args.students), settings, assignment_name=files.name, feedback=feedback)
     try:
         return run_batch(options).exit_code
     except UsageError as error:

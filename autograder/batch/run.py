@@ -26,8 +26,11 @@ from autograder.batch.records import Outcome, Task
 from autograder.batch.settings import GraderSettings
 from autograder.batch.summary import summary_text
 from autograder.notebook.assignment import Assignment, load_assignment
-from autograder.paths import ASSIGNMENT, MASTER_NOTEBOOK
+from autograder.paths import ASSIGNMENT
+from autograder.reports.class_report import write_class_report
+from autograder.reports.feedback_page import feedback_path, write_feedback_page
 from autograder.reports.model import GradeReport
+from autograder.settings import DEFAULT_SETTINGS, FeedbackSettings
 
 DEFAULT_GRADEBOOK = "gradebook.db"  # inside PATH (for a course root: nbgrader's own gradebook)
 
@@ -49,6 +52,7 @@ class BatchOptions:
     students: tuple[str, ...] = ()  # empty: everyone
     settings: GraderSettings = field(default_factory=GraderSettings)
     assignment_name: str = ASSIGNMENT
+    feedback: FeedbackSettings = DEFAULT_SETTINGS  # what students are told, on their pages and in the report
 
 
 @dataclass
@@ -58,6 +62,7 @@ class BatchResult:
     grades: dict[str, GradeReport | None]
     failures: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # outputs that could not be written
+    outputs: list[str] = field(default_factory=list)  # where the pages and the report were written
     graded_now: int = 0
     up_to_date: int = 0
     interrupted: bool = False
@@ -74,7 +79,7 @@ def run_batch(options: BatchOptions, out: TextIO | None = None, err: TextIO | No
     """
     out, err = out or sys.stdout, err or sys.stderr
     settings = options.settings
-    master = settings.master or MASTER_NOTEBOOK
+    master = settings.master_notebook
     assignment = settings.assignment or load_assignment(master)
     try:
         found = discover(options.path, options.assignment_name, master.name)
@@ -112,6 +117,8 @@ def run_batch(options: BatchOptions, out: TextIO | None = None, err: TextIO | No
     _batch_done(options, assignment, result)
     print(summary_text({s: r for s, r in result.grades.items() if r is not None}, result.failures, assignment,
                        result.graded_now, result.up_to_date), file=out, end="", flush=True)
+    for line in result.outputs:
+        print(printable(line, 500), file=out)
     for problem in result.problems:
         print(f"error: {printable(problem, 500)}", file=err)
     if result.interrupted:
@@ -152,15 +159,39 @@ def _submission_done(options: BatchOptions, outcome: Outcome, result: BatchResul
     result.graded_now += 1
     if writer is not None:
         _write_grade(writer, student, outcome.report, result)
+    _write_page(options, student, outcome.report, result)
 
 
 def _batch_done(options: BatchOptions, assignment: Assignment, result: BatchResult) -> None:
-    """End-of-batch outputs from every current grade: the CSV (and any class-wide report)."""
+    """End-of-batch outputs from every current grade: the CSV, missing feedback pages, the class report."""
     if options.csv is not None:
         try:
             write_csv(options.csv, result.grades, assignment)
         except OSError as error:
             result.problems.append(f"the CSV file could not be written: {error}")
+    graded = {student: report for student, report in result.grades.items() if report is not None}
+    for student, report in graded.items():  # e.g. a run killed between the ledger line and the page
+        with contextlib.suppress(ValueError):  # an id that is no folder name: _write_page said so already
+            if not feedback_path(options.path, student, options.assignment_name).exists():
+                _write_page(options, student, report, result)
+    if graded:
+        try:
+            index = write_class_report(graded, assignment, options.path, options.feedback)
+        except OSError as error:
+            result.problems.append(f"the class report could not be written: {error}")
+        else:
+            result.outputs.append(f"class report: {index}")
+        result.outputs.append(f"feedback pages: {options.path / 'feedback'}/<student>/{options.assignment_name}/")
+
+
+def _write_page(options: BatchOptions, student: str, report: GradeReport, result: BatchResult) -> None:
+    """The student's feedback page, in nbgrader's layout: PATH/feedback/<student>/<assignment>/feedback.html."""
+    try:
+        write_feedback_page(report, student, options.assignment_name, options.path, options.feedback)
+    except ValueError:  # the grade stands; only the page has no place to go
+        result.outputs.append(f"warning: no feedback page for {printable(student, 60)}: not usable as a folder name")
+    except OSError as error:
+        result.problems.append(f"the feedback page of {printable(student, 60)} could not be written: {error}")
 
 
 def _write_grade(writer: GradebookWriter, student: str, report: GradeReport | None, result: BatchResult) -> None:

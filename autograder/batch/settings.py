@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.course import AssignmentFiles, default_files
 from autograder.grade import DEFAULT_LIMITS, Grader, grading_version
 from autograder.notebook.assignment import Assignment
-from autograder.paths import HIDDEN_TESTS_DIR, MASTER_NOTEBOOK
 from autograder.sandbox.runner import Limits
 
 
@@ -15,8 +15,9 @@ from autograder.sandbox.runner import Limits
 class GraderSettings:
     """The limits, hidden tests and master every worker grades with.
 
-    ``None`` paths mean the kit's own, found where each worker has it
-    installed; ``assignment`` None means the one the master defines.
+    ``files`` None means the kit's own assignment, found where each worker has
+    it installed; ``None`` paths mean that assignment's; ``assignment`` None
+    means the one the master defines.
     """
 
     limits: Limits = DEFAULT_LIMITS
@@ -24,12 +25,22 @@ class GraderSettings:
     master: Path | None = None
     assignment: Assignment | None = field(default=None, compare=False)
     isolation: bool = True  # False: the --no-isolation opt-out
+    files: AssignmentFiles | None = None  # the assignment (--assignment / --course)
+
+    @property
+    def assignment_files(self) -> AssignmentFiles:
+        return self.files or default_files()
+
+    @property
+    def master_notebook(self) -> Path:
+        return self.master or self.assignment_files.master
 
     def grader(self) -> Grader:
-        return Grader(self.assignment, self.limits, self.tests_dir or HIDDEN_TESTS_DIR, self.master or MASTER_NOTEBOOK,
-                      self.isolation)
+        return Grader(self.assignment, self.limits, self.tests_dir, self.master, self.isolation,
+                      files=self.assignment_files)
 
     @property
     def version(self) -> str:
-        version = grading_version(self.tests_dir or HIDDEN_TESTS_DIR, self.master or MASTER_NOTEBOOK, self.limits)
+        version = grading_version(self.tests_dir or self.assignment_files.hidden_tests, self.master_notebook,
+                                  self.limits)
         return version if self.isolation else version + "-not-isolated"  # an isolated run regrades these

@@ -14,7 +14,10 @@ SLOWEST = 5
 
 def summary_text(grades: Mapping[str, GradeReport], failures: Mapping[str, str], assignment: Assignment,
                  graded_now: int, up_to_date: int) -> str:
-    """A plain-text summary of every current grade of the batch and of what could not be graded."""
+    """A plain-text summary of every current grade of the batch and of what could not be graded.
+
+    Unreadable notebooks count as zero everywhere, as in the class report and the CSV.
+    """
     readable = [r for r in grades.values() if not r.error]
     scores = [r.score for r in grades.values()]
     total = assignment.total_points
@@ -27,7 +30,7 @@ def summary_text(grades: Mapping[str, GradeReport], failures: Mapping[str, str],
     width = max(len(e.name) for e in assignment.exercises)
     lines += ["", f"{'#':>2}  {'exercise':<{width}}  full points  some points"]
     for exercise in assignment.exercises:
-        results = [e for r in readable for e in r.exercises if e.name == exercise.name]
+        results = [e for r in grades.values() for e in r.exercises if e.name == exercise.name]  # as the report
         full = sum(e.status == "passed" for e in results)
         some = sum(e.status != "failed" for e in results)
         lines.append(f"{exercise.number:>2}  {exercise.name:<{width}}  {_share(full, len(results)):>11}  "

@@ -35,9 +35,9 @@ class HiddenTestsError(RuntimeError):
 class HiddenTests:
     """A configured pytest session whose items (collected once) can be run any number of times."""
 
-    def __init__(self, tests_dir: Path, plugin: object) -> None:
-        args = [str(tests_dir), "-c", str(tests_dir / "pytest.ini"), "--rootdir", str(tests_dir),
-                "-p", "no:terminal", "-p", "no:capture"]
+    def __init__(self, tests_dir: Path, ini: Path, plugin: object) -> None:
+        args = [str(tests_dir), "-c", str(ini), "--rootdir", str(tests_dir), "--confcutdir", str(tests_dir),
+                "-p", "no:terminal", "-p", "no:capture"]  # confcutdir: no conftest.py of the folders above
         self._problems: list[str] = []
         self._log = io.StringIO()
         self.config: pytest.Config | None = None

@@ -25,14 +25,14 @@ import symtable
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from autograder.notebook.assignment import MARKER, PREAMBLE_NAMES
+from autograder.notebook.assignment import MARKER
 from autograder.notebook.submission import CodeCell
 from autograder.sandbox.runner import Snippet
 
 DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                ast.Assign, ast.AnnAssign)
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-KNOWN_NAMES = frozenset(dir(builtins)) | PREAMBLE_NAMES
+BUILTIN_NAMES = frozenset(dir(builtins))
 MAGIC = re.compile(r"^\s*[%!]")
 MAX_CELL_CHARS = 64 << 10  # code (not blank) a cell may hold to be parsed: its tree costs ~1 KB a character
 MAX_CODE_CHARS = 2 << 20  # code parsed in the whole notebook; cells beyond it are not read
@@ -127,7 +127,8 @@ class _Index:
 class FunctionFinder:
     """A submission's code cells, parsed once, and the top-level definitions they make."""
 
-    def __init__(self, cells: list[CodeCell]) -> None:
+    def __init__(self, cells: list[CodeCell], preamble_names: frozenset[str] = frozenset()) -> None:
+        self._known = BUILTIN_NAMES | preamble_names  # names that need no definition from the notebook
         self._cells: list[_Cell] = []
         self._index = _Index()
         self._functions: dict[str, list[_Definition]] = {}
@@ -200,7 +201,7 @@ class FunctionFinder:
         return [d for d in found if d is not None and d is not definition and self._safe(d, root)]
 
     def _resolve(self, name: str, before: tuple[int, int, int] | None = None) -> _Definition | None:
-        return None if name in KNOWN_NAMES else self._index.last(name, before)
+        return None if name in self._known else self._index.last(name, before)
 
     def _reads(self, definition: _Definition) -> _Reads:
         if id(definition) not in self._reads_cache:
@@ -248,11 +249,12 @@ class FunctionFinder:
     def _assignment_sources(self, definition: _Definition, root: str) -> Iterator[_Definition] | None:
         """The assignments ``definition`` builds on, marking it in progress; None if it is unsafe itself."""
         self._safety[(id(definition), root)] = None
-        reads = self._reads(definition).now - KNOWN_NAMES
+        reads = self._reads(definition).now - self._known
         sources = [self._resolve(name, before=definition.position) for name in reads]
-        if reads & (self._graded | {root}) or None in sources:
+        found = [source for source in sources if source is not None]
+        if reads & (self._graded | {root}) or len(found) < len(sources):
             return None
-        return iter([source for source in sources if source.assignment])
+        return iter([source for source in found if source.assignment])
 
 
 def code_size(source: str) -> int:
@@ -295,7 +297,7 @@ def _definition(cell: _Cell, node: ast.stmt) -> _Definition:
     first_line = min([node.lineno, *(d.lineno for d in decorators)])
     return _Definition(cell, tuple(_defined_names(node)), isinstance(node, FUNCTIONS),
                        isinstance(node, (ast.Assign, ast.AnnAssign)), first_line,
-                       0 if decorators else node.col_offset, (node.end_lineno, node.end_col_offset))
+                       0 if decorators else node.col_offset, (node.end_lineno or node.lineno, node.end_col_offset or 0))
 
 
 def _defined_names(node: ast.stmt) -> Iterator[str]:

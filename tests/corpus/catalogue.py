@@ -309,9 +309,7 @@ def _broken(assignment: Assignment) -> list[Variant]:
     variants = [Variant(f"broken-{name}", text, _constant(data), _all(assignment, Expect(Outcome.ZERO, regex)),
                         output=regex)
                 for name, text, data, regex in files]
-    variants.append(Variant("broken-missing-file", "the submission path does not exist", lambda workspace: None,
-                            _all(assignment, Expect(Outcome.ZERO, r"could not be opened")),
-                            output=r"could not be opened"))
+    # A submission path that does not exist is the instructor's mistake (exit 2): tests/test_assignments.py.
     solved = nb.solved(assignment)
     solved.cells = [c for c in solved.cells if c.cell_type != "code" or "# GRADED FUNCTION" not in c.source]
     variants.append(Variant("broken-graded-cells-deleted", "every graded cell deleted", _bytes(solved),

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from case_inputs import network, public
 
 from autograder.checks import expect
 from autograder.checks.case import Case
 from autograder.checks.expect import Misconception
-from autograder.checks.inputs import network, public
 
 EXERCISE = "initialize_velocity"
 HINT = ('for every layer l = 1 .. L (L = len(parameters) // 2): v["dW" + str(l)] = np.zeros(parameters["W" + '

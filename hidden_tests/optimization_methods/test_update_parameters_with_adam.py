@@ -8,11 +8,11 @@ with its default keyword arguments.
 
 import numpy as np
 import pytest
+from case_inputs import gradients, network, optimizer_state, public
 
 from autograder.checks import expect
 from autograder.checks.case import Case
 from autograder.checks.expect import Misconception
-from autograder.checks.inputs import gradients, network, optimizer_state, public
 
 EXERCISE = "update_parameters_with_adam"
 NAMES = ("parameters", "v", "s", "v_corrected", "s_corrected")

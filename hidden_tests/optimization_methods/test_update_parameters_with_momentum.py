@@ -6,11 +6,11 @@ velocity, as in every step of training after the first.
 """
 
 import pytest
+from case_inputs import gradients, network, optimizer_state, public
 
 from autograder.checks import expect
 from autograder.checks.case import Case
 from autograder.checks.expect import Misconception
-from autograder.checks.inputs import gradients, network, optimizer_state, public
 
 EXERCISE = "update_parameters_with_momentum"
 NAMES = ("parameters", "v")

@@ -10,11 +10,11 @@ import math
 
 import numpy as np
 import pytest
+from case_inputs import public
 
 from autograder.checks import expect
 from autograder.checks.case import Case
 from autograder.checks.expect import Misconception
-from autograder.checks.inputs import public
 
 EXERCISE = "random_mini_batches"
 HINT = ("call np.random.seed(seed), then permutation = list(np.random.permutation(m)) with m = X.shape[1]; "

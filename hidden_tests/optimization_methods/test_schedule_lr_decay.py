@@ -4,11 +4,11 @@ import math
 
 import numpy as np
 import pytest
+from case_inputs import public
 
 from autograder.checks import expect
 from autograder.checks.case import Case
 from autograder.checks.expect import Misconception
-from autograder.checks.inputs import public
 
 EXERCISE = "schedule_lr_decay"
 HINT = ("the learning rate is learning_rate0 / (1 + decay_rate * math.floor(epoch_num / time_interval)): "

@@ -1,11 +1,11 @@
 """Exercise 1, update_parameters_with_gd: W = W - alpha * dW, b = b - alpha * db for every layer."""
 
 import pytest
+from case_inputs import gradients, network, public
 
 from autograder.checks import expect
 from autograder.checks.case import Case
 from autograder.checks.expect import Misconception
-from autograder.checks.inputs import gradients, network, public
 
 EXERCISE = "update_parameters_with_gd"
 HINT = ("for every layer l = 1 .. L (L = len(parameters) // 2): "

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from case_inputs import public
 
 from autograder.checks import expect
 from autograder.checks.case import Case
 from autograder.checks.expect import Misconception
-from autograder.checks.inputs import public
 
 EXERCISE = "update_lr"
 HINT = "the learning rate is learning_rate0 / (1 + decay_rate * epoch_num)"

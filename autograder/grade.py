@@ -10,20 +10,15 @@ notebook (the CLI and the demo call it).  Both return a
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
-import io
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from autograder.checks.case import Case
 from autograder.checks.imports import importable
 from autograder.checks.plugin import GradingPlugin, ReferenceResults
+from autograder.checks.session import HiddenTests, HiddenTestsError
 from autograder.course import AssignmentFiles, default_files
 from autograder.notebook.assignment import Assignment, load_assignment
 from autograder.notebook.extract import ExtractionError, FunctionFinder
@@ -33,7 +28,6 @@ from autograder.reports.model import ExerciseResult, GradeReport
 from autograder.sandbox.runner import Call, ExerciseRun, Job, Limits, Sandbox, Snippet
 
 PYTEST_INI = Path(__file__).resolve().parent / "checks" / "pytest.ini"
-AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
 class GraderError(RuntimeError):
@@ -47,8 +41,10 @@ class Grader:
     """Grades notebooks one after another, keeping what does not depend on the submission.
 
     The assignment is read on first use (so that a single cold grade overlaps
-    it with the sandbox's start-up) and reference results are computed once
-    per case.  Each submission's student code runs in its own sandbox: see
+    it with the sandbox's start-up), reference results are computed once per
+    case, and one pytest session, collected once, runs the hidden tests of every
+    submission (:class:`~autograder.checks.session.HiddenTests`).  Each
+    submission's student code runs in its own sandbox children: see
     :meth:`_open_sandbox`.
     """
 
@@ -63,6 +59,7 @@ class Grader:
         self.tests_dir = Path(tests_dir or self.files.hidden_tests)
         self.master = Path(master or self.files.master)
         self._references: ReferenceResults | None = None
+        self._tests: tuple[HiddenTests, GradingPlugin] | None = None
 
     @property
     def assignment(self) -> Assignment:
@@ -109,11 +106,14 @@ class Grader:
                                 for name, group in cases.items()])
 
         level = sandbox.require_isolation()
-        if self._references is None:
-            self._references = ReferenceResults(assignment)
-        plugin = GradingPlugin(assignment, run_cases, problems, self._references)
         with importable(self.tests_dir, self.files.utils_dir):  # hidden tests import their helpers by name
-            _run_pytest(self.tests_dir, plugin)
+            tests, plugin = self._hidden_tests()
+            try:
+                plugin.start(run_cases, problems)
+                tests.run()
+            except BaseException:  # the session may be left mid-item: the next submission gets a new one
+                self._close_tests()
+                raise
         exercises = [_exercise_result(exercise, plugin, problems) for exercise in assignment.exercises]
         return GradeReport(str(path), exercises, None, time.perf_counter() - started, plugin.internal_errors,
                            level.describe())
@@ -129,8 +129,26 @@ class Grader:
             self._sandbox = Sandbox(self.limits, hidden=self.files.instructor_only, isolation=self.isolation)
         return self._sandbox
 
+    def _hidden_tests(self) -> tuple[HiddenTests, GradingPlugin]:
+        """The pytest session and its grading plugin: configured and collected on first use, then kept."""
+        if self._tests is None:
+            if self._references is None:
+                self._references = ReferenceResults(self.assignment)
+            plugin = GradingPlugin(self.assignment, self._references)
+            try:
+                self._tests = HiddenTests(self.tests_dir, PYTEST_INI, plugin), plugin
+            except HiddenTestsError as error:
+                raise GraderError(str(error)) from None
+        return self._tests
+
+    def _close_tests(self) -> None:
+        if self._tests is not None:
+            self._tests[0].close()
+            self._tests = None
+
     def close(self) -> None:
-        """Stop the sandbox worker."""
+        """End the pytest session and stop the sandbox worker."""
+        self._close_tests()
         if self._sandbox is not None:
             self._sandbox.close()
             self._sandbox = None
@@ -159,31 +177,6 @@ def grading_version(tests_dir: Path, master: Path, limits: Limits) -> str:
         digest.update(str(path.relative_to(tests_dir) if path in files else path.name).encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:16]
-
-
-def _run_pytest(tests_dir: Path, plugin: GradingPlugin) -> None:
-    args = [str(tests_dir), "-c", str(PYTEST_INI), "--rootdir", str(tests_dir), "--confcutdir", str(tests_dir),
-            "-p", "no:terminal"]  # confcutdir: no conftest.py of the folders above the hidden tests
-    # Installed pytest plugins (xdist, ...) stay out of grading: they cost start-up time and add nothing.
-    with contextlib.redirect_stdout(io.StringIO()) as log, temporary_environment({AUTOLOAD: "1"}):
-        code = pytest.main(args, plugins=[plugin])
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise GraderError(f"the hidden tests could not run (pytest exit code {int(code)}):\n{log.getvalue()[-3000:]}")
-
-
-@contextlib.contextmanager
-def temporary_environment(values: dict[str, str]) -> Iterator[None]:
-    """``values`` in os.environ while the block runs (processes started in it inherit them), then as before."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _exercise_result(exercise, plugin: GradingPlugin, problems: dict[str, str]) -> ExerciseResult:

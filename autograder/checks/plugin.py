@@ -3,10 +3,11 @@
 Hidden test modules parametrise their tests over :class:`~autograder.checks.case.Case`
 objects and use two fixtures: ``student(case)`` -- the student's result for
 that case, computed in the sandbox -- and ``reference(case)`` -- the reference
-solution's result, computed here.  After collection the plugin sends every
-case to the sandbox in one batch (exercises run in parallel, each in its own
-confined process); tests then only compare plain data.  Each test's outcome
-becomes a :class:`~autograder.reports.model.CaseResult`.
+solution's result, computed here.  Before a submission's tests run, the plugin
+sends every collected case to the sandbox in one batch (exercises run in
+parallel, each in its own confined process); tests then only compare plain
+data.  Each test's outcome becomes a :class:`~autograder.reports.model.CaseResult`.
+One plugin and one collection serve many submissions (see :mod:`.session`).
 """
 
 from __future__ import annotations
@@ -52,28 +53,38 @@ class ReferenceResults:
 
 
 class GradingPlugin:
-    """Collects cases, runs them through ``run_cases`` and records each case's outcome."""
+    """Collects cases; per submission, runs them through ``run_cases`` and records each case's outcome.
 
-    def __init__(self, assignment: Assignment, run_cases: RunCases, problems: dict[str, str],
-                 references: ReferenceResults | None = None) -> None:
+    One plugin serves a whole grading session: :meth:`start` begins each submission with fresh state.
+    """
+
+    def __init__(self, assignment: Assignment, references: ReferenceResults | None = None) -> None:
         self.assignment = assignment
         self.references = references or ReferenceResults(assignment)
-        self.problems = problems  # exercise -> why its code cannot run at all
-        self._run_cases = run_cases
+        self.cases: list[Case] = []  # every collected case, in test order
+        self.start(lambda cases: {}, {})
+
+    def start(self, run_cases: RunCases, problems: dict[str, str]) -> None:
+        """A new submission: forget the last one's outcomes and run this one's code on every collected case.
+
+        ``problems``: exercise -> why its code cannot run at all (its cases are not run).
+        """
+        self.problems = problems
         self.runs: dict[str, ExerciseRun] = {}
         self.results: dict[str, list[CaseResult]] = defaultdict(list)
         self.internal_errors: list[str] = []
+        by_exercise: dict[str, list[Case]] = defaultdict(list)
+        for case in self.cases:
+            if case.exercise not in problems:
+                by_exercise[case.exercise].append(case)
+        self.runs = run_cases(dict(by_exercise)) if by_exercise else {}
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         cases = [_case_of(item) for item in items]
         untested = {e.name for e in self.assignment.exercises} - {case.exercise for case in cases}
         if untested:
             raise pytest.UsageError(f"no hidden tests for {sorted(untested)}")
-        by_exercise: dict[str, list[Case]] = defaultdict(list)
-        for case in cases:
-            if case.exercise not in self.problems:
-                by_exercise[case.exercise].append(case)
-        self.runs = self._run_cases(dict(by_exercise)) if by_exercise else {}
+        self.cases = cases
 
     @pytest.fixture
     def student(self) -> Callable[[Case], Any]:

@@ -20,7 +20,11 @@ EXIT_OUT_OF_MEMORY, EXIT_NOT_CONFINED = 86, 87
 
 @dataclass(frozen=True)
 class CaseSpec:
-    """One call: arguments as wire trees (their arrays are in the request's buffers)."""
+    """One call: arguments as wire trees (their arrays are in the request's buffers).
+
+    ``args`` and ``kwargs`` are None when an earlier request to the same worker carried this case's inputs:
+    the worker keeps them, so large arrays cross the pipe once per worker.
+    """
 
     id: str
     args: Any

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import io
 import os
 import shutil
 import signal
@@ -151,6 +150,7 @@ class Sandbox:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self._workdir, env=environment,
             start_new_session=True)
         self._children: dict[str, int] = {}  # exercise -> pid of its child, until the worker has reaped it
+        self._inputs_sent: dict[str, tuple[tuple, dict]] = {}  # case id -> the argument objects the worker holds
         self._level: Level | None = None
         self._in_step = True  # False once a run ended without every child's end: the stream may be mid-frame
         for stream in (self._process.stdin, self._process.stdout):
@@ -219,15 +219,27 @@ class Sandbox:
         buffers: list[bytes] = []
         specs = tuple(JobSpec(job.exercise, job.function,
                               tuple(SnippetSpec(s.source, s.filename, s.line) for s in job.snippets),
-                              tuple(CaseSpec(call.case_id, wire.encode(call.args, buffers),
-                                             wire.encode(call.kwargs, buffers), call.watch_inputs)
-                                    for call in job.calls))
+                              tuple(self._case_spec(call, buffers) for call in job.calls))
                       for job in jobs)
         try:
             wire.write_frame(self._process.stdin, messages.header(Request(specs, self.limits.as_message())), buffers)
-            return True
         except (BrokenPipeError, ValueError):  # the worker died (or was closed): every job is reported as lost
             return False
+        self._inputs_sent.update((call.case_id, (call.args, call.kwargs)) for job in jobs for call in job.calls)
+        return True
+
+    def _case_spec(self, call: Call, buffers: list[bytes]) -> CaseSpec:
+        """A call as sent: its inputs encoded, or None when the worker holds these very objects already.
+
+        The worker keeps each case's inputs for its life (see ``CaseInputs`` in the worker), so a batch sends
+        the large public arrays once, not once per submission.  Inputs are recognised by identity: a Call
+        with other argument objects under a known id sends them again.
+        """
+        sent = self._inputs_sent.get(call.case_id)
+        if sent is not None and sent[0] is call.args and (sent[1] is call.kwargs or not (sent[1] or call.kwargs)):
+            return CaseSpec(call.case_id, None, None, call.watch_inputs)
+        return CaseSpec(call.case_id, wire.encode(call.args, buffers), wire.encode(call.kwargs, buffers),
+                        call.watch_inputs)
 
     def _collect(self, runs: dict[str, ExerciseRun], pending: dict[str, set[str]], deadline: float) -> None:
         timer = threading.Timer(deadline, self.close)
@@ -302,7 +314,7 @@ def describe_ending(ending: Ended, limits: Limits) -> str:
 
 def _apply_student_frame(run: ExerciseRun, pending: set[str], data: bytes) -> None:
     try:
-        frame = wire.read_frame(io.BytesIO(data), max_bytes=len(data))
+        frame = wire.read_frame(wire.MemoryStream(data), max_bytes=len(data))
         if frame is None:
             return
         message, buffers = frame

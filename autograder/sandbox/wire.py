@@ -57,7 +57,8 @@ class Opaque:
 def encode(value: Any, buffers: list[bytes]) -> Any:
     """Turn ``value`` into a JSON-able tree; raw array bytes are appended to ``buffers``.
 
-    A dict, list or array met a second time is sent as an alias of the first, so
+    The buffers are byte views of the arrays (copies only of non-contiguous ones): write them before the
+    arrays change.  A dict, list or array met a second time is sent as an alias of the first, so
     the receiver sees shared objects (``v is s``) as shared.  A value of more than
     MAX_NODES parts is sent as an Opaque that says so.
     """
@@ -97,7 +98,7 @@ def _encode(value: Any, buffers: list[bytes], depth: int, seen: dict[int, int], 
         dtype = value.dtype
         if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None:
             return {"t": "opaque", "type": f"{kind.__name__} of dtype {dtype}", "reason": "not a numeric dtype"}
-        buffers.append(np.ascontiguousarray(value).tobytes())
+        buffers.append(np.ascontiguousarray(value).reshape(-1).view(np.uint8))  # its bytes, not a copy of them
         tag = "ndarray" if kind is np.ndarray else "npscalar"
         return {"t": tag, "dtype": dtype.str, "shape": list(np.shape(value)), "buffer": len(buffers) - 1}
     return {"t": "opaque", "type": f"{kind.__module__}.{kind.__qualname__}"}
@@ -105,6 +106,9 @@ def _encode(value: Any, buffers: list[bytes], depth: int, seen: dict[int, int], 
 
 def decode(tree: Any, buffers: list[bytes]) -> Any:
     """Rebuild plain data from :func:`encode`'s output, validating every node.
+
+    Arrays are copies of read-only buffers (bytes received) and views of writable ones (a sandbox child's
+    private copy-on-write mapping of its inputs).
 
     Whatever the tree holds, the only exception is WireError (also past MAX_DECODED_NODES values).
     """
@@ -184,7 +188,9 @@ def _decode_array(node: dict, buffers: list[bytes], scalar: bool) -> Any:
     data = buffers[index]
     if len(data) != math.prod(shape) * dtype.itemsize:
         raise WireError("buffer size does not match shape and dtype")
-    array = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+    array = np.frombuffer(data, dtype=dtype).reshape(shape)
+    if not array.flags.writeable:
+        array = array.copy()
     return array[()] if scalar else array
 
 
@@ -222,7 +228,7 @@ def read_frame(stream: BinaryIO, max_bytes: int) -> tuple[dict, list[bytes]] | N
     budget = max_bytes - header_size
     if budget < 0 or count > 100_000:
         raise WireError("frame too large")
-    header = _read_exactly(stream, header_size)
+    header = bytes(_read_exactly(stream, header_size))
     if json_values_bound(header) > max(FEW_VALUES, max_bytes // BYTES_PER_VALUE):
         raise WireError("frame header holds too many values")
     try:
@@ -257,4 +263,17 @@ def _read_exactly(stream: BinaryIO, size: int, allow_eof: bool = False) -> bytes
             raise WireError("stream ended inside a frame")
         chunks.append(chunk)
         remaining -= len(chunk)
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+class MemoryStream:
+    """Bytes in memory read as a stream whose reads are views, not copies (for :func:`read_frame`)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._view = memoryview(data)
+        self._offset = 0
+
+    def read(self, size: int) -> memoryview:
+        chunk = self._view[self._offset:self._offset + size]
+        self._offset += len(chunk)
+        return chunk

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import linecache
+import mmap
 import os
 import selectors
 import signal
@@ -65,19 +67,74 @@ def main(argv: list[str]) -> None:
     confinement = confine.Confinement(policy, "--no-isolation" not in argv, assume_missing)
     out = sys.stdout.buffer
     wire.write_frame(out, messages.header(confinement.level))
+    inputs = CaseInputs()
+    gc.freeze()  # what the imports made is never collected: children do not touch (and copy) those pages
     while (frame := wire.read_frame(sys.stdin.buffer, max_bytes=1 << 31)) is not None:
         header, buffers = frame
-        _serve(messages.parse(header), buffers, confinement, out)
+        request = messages.parse(header)
+        inputs.add(request, buffers)
+        del header, buffers, frame  # the arrays now live in the sealed memfd: a smaller worker forks faster
+        _serve(request, inputs, confinement, out)
 
 
-def _serve(request: Request, buffers: list[bytes], confinement: confine.Confinement, out) -> None:
+class CaseInputs:
+    """Each case's arguments, kept for the worker's life: the grader sends a case's inputs once.
+
+    The array bytes go into a sealed memfd (no process can change its contents any more) mapped
+    copy-on-write: every forked child sees them without a copy (fork copies no page tables for such a
+    mapping) and decodes its arrays as views of them; what a child writes to its inputs lands in pages
+    of its own, never in the memfd, so the children that come after it get the inputs unchanged.
+    """
+
+    def __init__(self) -> None:
+        self._cases: dict[str, tuple[object, object, list[memoryview]]] = {}
+
+    def add(self, request: Request, buffers: list[bytes]) -> None:
+        """Keep the inputs that ``request`` carries (cases whose ``args`` are None are already here)."""
+        carried = [case for job in request.jobs for case in job.cases if case.args is not None]
+        if not carried:
+            return
+        views = _sealed(buffers)
+        for case in carried:
+            self._cases[case.id] = (case.args, case.kwargs, views)
+
+    def decode(self, case_id: str) -> tuple[tuple, dict]:
+        """Arguments for a call (in a child: its arrays are copy-on-write views of the kept inputs)."""
+        args, kwargs, views = self._cases[case_id]
+        return wire.decode(args, views), wire.decode(kwargs, views)
+
+
+def _sealed(buffers: list[bytes]) -> list[memoryview]:
+    """The buffers in a sealed memfd, mapped copy-on-write (one view per buffer)."""
+    total = sum(len(buffer) for buffer in buffers)
+    if not total:
+        return [memoryview(b"") for _ in buffers]
+    fd = os.memfd_create("case-inputs", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    try:
+        for buffer in buffers:
+            view = memoryview(buffer)
+            while view:
+                view = view[os.write(fd, view):]
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK
+                    | fcntl.F_SEAL_SEAL)
+        mapping = memoryview(mmap.mmap(fd, total, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE))
+    finally:
+        os.close(fd)
+    views, offset = [], 0
+    for buffer in buffers:
+        views.append(mapping[offset:offset + len(buffer)])
+        offset += len(buffer)
+    return views
+
+
+def _serve(request: Request, inputs: CaseInputs, confinement: confine.Confinement, out) -> None:
     jobs = list(request.jobs)
     limits = asdict(request.limits)
     running: dict[int, dict] = {}
     selector = selectors.DefaultSelector()
     while jobs or running:
         while jobs and len(running) < request.limits.parallel:
-            child = _spawn(jobs.pop(0), buffers, limits, confinement)
+            child = _spawn(jobs.pop(0), inputs, limits, confinement)
             running[child["fd"]] = child
             selector.register(child["fd"], selectors.EVENT_READ)
             wire.write_frame(out, messages.header(Started(child["job"].exercise, child["pid"])))
@@ -92,7 +149,7 @@ def _serve(request: Request, buffers: list[bytes], confinement: confine.Confinem
     selector.close()
 
 
-def _spawn(job: JobSpec, buffers: list[bytes], limits: dict, confinement: confine.Confinement) -> dict:
+def _spawn(job: JobSpec, inputs: CaseInputs, limits: dict, confinement: confine.Confinement) -> dict:
     read_fd, write_fd = os.pipe()
     _widen_pipe(read_fd)
     output_fd = os.memfd_create("exercise-output", os.MFD_CLOEXEC)
@@ -104,7 +161,7 @@ def _spawn(job: JobSpec, buffers: list[bytes], limits: dict, confinement: confin
         except BaseException:  # noqa: BLE001 - not confined: no student code may run
             os._exit(EXIT_NOT_CONFINED)
         try:
-            _run_student(job, buffers)
+            _run_student(job, inputs)
         except MemoryError:
             code = EXIT_OUT_OF_MEMORY
         except BaseException:  # noqa: BLE001 - last resort, the child must not run on into the server loop
@@ -167,13 +224,13 @@ def _relay_complete_frames(child: dict, out) -> None:
             offset += 8 + size
         if len(data) < offset:
             return
-        frame = bytes(data[:offset])
-        del data[:offset]
         child["frames"] += 1
         if child["frames"] > child["frame_limit"]:  # a flood would starve the other children
             _refuse(child, "frames")
             return
-        wire.write_frame(out, messages.header(Frame(child["job"].exercise, offset)), [frame])
+        with memoryview(data) as view, view[:offset] as frame:  # relayed without a copy
+            wire.write_frame(out, messages.header(Frame(child["job"].exercise, offset)), [frame])
+        del data[:offset]
 
 
 def _refuse(child: dict, reason: str) -> None:
@@ -207,7 +264,7 @@ def _finish(child: dict, out, limits: dict) -> None:
 # --------------------------------------------------------------------------- the child, once confined
 
 
-def _run_student(job: JobSpec, buffers: list[bytes]) -> None:
+def _run_student(job: JobSpec, inputs: CaseInputs) -> None:
     """Execute the student's definitions, then call the graded function once per case."""
     result = os.fdopen(RESULT_FD, "wb")
     namespace: dict = {"__name__": "__student__", "__builtins__": __builtins__}
@@ -224,8 +281,7 @@ def _run_student(job: JobSpec, buffers: list[bytes]) -> None:
         wire.write_frame(result, {"kind": "load_error", "error": _describe(error)})
         return
     for case in job.cases:
-        args = wire.decode(case.args, buffers)
-        kwargs = wire.decode(case.kwargs, buffers)
+        args, kwargs = inputs.decode(case.id)
         started = time.perf_counter()
         try:
             value = function(*args, **kwargs)

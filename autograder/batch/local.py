@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import Any
 
 from autograder.batch.records import Outcome, Task, report_from_data, report_to_data
 from autograder.batch.settings import GraderSettings
@@ -39,6 +40,7 @@ def serve(connection: Connection, settings: GraderSettings) -> None:
                 request = json.loads(connection.recv_bytes())
             except EOFError:
                 return
+            reply: dict[str, Any]
             try:
                 reply = {"report": report_to_data(grader.grade(Path(request["path"])))}
             except Exception as error:  # noqa: BLE001 - the grader failed on this submission: say why
@@ -110,6 +112,8 @@ class LocalPool:
                 self._stop(slot)
 
     def _reply(self, slot: _Slot) -> Outcome | None:
+        if slot.task is None:
+            return None
         try:
             if not slot.connection.poll():
                 return None

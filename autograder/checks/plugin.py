@@ -133,8 +133,9 @@ class GradingPlugin:
             misconception = hint[len(DIAGNOSIS):] if hint and hint.startswith(DIAGNOSIS) else None
             self.results[case.exercise].append(CaseResult(case.label, passed, case.weight, case.hidden, feedback, hint,
                                                           misconception))
+        when = "setup" if call.when == "collect" else call.when  # items are never collected through here
         return pytest.TestReport(item.nodeid, item.location, {}, "passed" if passed else "failed",
-                                 None if passed else feedback, call.when, duration=call.duration,
+                                 None if passed else feedback, when, duration=call.duration,
                                  start=call.start, stop=call.stop)
 
     def _feedback(self, item: pytest.Item, call: pytest.CallInfo) -> tuple[str, str | None]:
@@ -143,8 +144,9 @@ class GradingPlugin:
             return error.message, error.hint
         if isinstance(error, StudentFailure):
             return str(error), None
-        self.internal_errors.append(capped(f"{item.nodeid}: {call.excinfo.typename}: {error}", CASE_CHARS))
-        return f"the grader could not check this result ({call.excinfo.typename}); please tell your instructor", None
+        kind = type(error).__name__
+        self.internal_errors.append(capped(f"{item.nodeid}: {kind}: {error}", CASE_CHARS))
+        return f"the grader could not check this result ({kind}); please tell your instructor", None
 
 
 def describe_error(error: StudentError) -> str:

@@ -63,6 +63,8 @@ class HiddenTests:
 
     def run(self) -> None:
         """Run every item once (the plugin's hooks record the outcomes), then tear everything down."""
+        if self.session is None:
+            raise HiddenTestsError("the hidden tests' session was closed")
         items = self.session.items
         self._log = io.StringIO()
         with self._quiet():

@@ -130,7 +130,7 @@ class Ended:
     output_size: int
 
 
-MESSAGES: dict[str, type] = {kind.event: kind for kind in (Request, Level, Started, Frame, Ended)}
+MESSAGES: dict[str, Any] = {kind.event: kind for kind in (Request, Level, Started, Frame, Ended)}
 
 
 def header(message: Any) -> dict[str, Any]:
@@ -140,7 +140,7 @@ def header(message: Any) -> dict[str, Any]:
 
 def parse(raw: Any) -> Any:
     """The message a header holds (``WireError`` if it holds none)."""
-    kind = MESSAGES.get(raw.get("event")) if isinstance(raw, dict) else None
+    kind = MESSAGES.get(str(raw.get("event"))) if isinstance(raw, dict) else None
     if kind is None:
         raise WireError(f"not a sandbox message: {str(raw)[:100]}")
     if kind is Request:

@@ -149,11 +149,14 @@ class Sandbox:
             [python, "-I", str(WORKER), *_worker_options(hidden, isolation)], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self._workdir, env=environment,
             start_new_session=True)
+        if self._process.stdin is None or self._process.stdout is None:
+            raise OSError("the sandbox worker was started without its pipes")
+        self._requests, self._replies = self._process.stdin, self._process.stdout
         self._children: dict[str, int] = {}  # exercise -> pid of its child, until the worker has reaped it
         self._inputs_sent: dict[str, tuple[tuple, dict]] = {}  # case id -> the argument objects the worker holds
         self._level: Level | None = None
         self._in_step = True  # False once a run ended without every child's end: the stream may be mid-frame
-        for stream in (self._process.stdin, self._process.stdout):
+        for stream in (self._requests, self._replies):
             with contextlib.suppress(OSError):
                 fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
 
@@ -163,7 +166,7 @@ class Sandbox:
         if self._level is None:
             self._level = _lost_level("the sandbox worker did not start")
             with contextlib.suppress(wire.WireError, OSError, ValueError):
-                frame = wire.read_frame(self._process.stdout, max_bytes=1 << 16)
+                frame = wire.read_frame(self._replies, max_bytes=1 << 16)
                 message = messages.parse(frame[0]) if frame else None
                 if isinstance(message, Level):
                     self._level = message
@@ -199,8 +202,8 @@ class Sandbox:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
         self._process.wait()
-        for stream in (self._process.stdin, self._process.stdout):
-            if stream and not stream.closed:
+        for stream in (self._requests, self._replies):
+            if not stream.closed:
                 with contextlib.suppress(OSError):  # unsent request bytes of a worker that died
                     stream.close()
         shutil.rmtree(self._workdir, ignore_errors=True)
@@ -216,19 +219,19 @@ class Sandbox:
         return 10.0 + rounds * (self.limits.timeout + 2.0)
 
     def _send(self, jobs: list[Job]) -> bool:
-        buffers: list[bytes] = []
+        buffers: list[wire.Chunk] = []
         specs = tuple(JobSpec(job.exercise, job.function,
                               tuple(SnippetSpec(s.source, s.filename, s.line) for s in job.snippets),
                               tuple(self._case_spec(call, buffers) for call in job.calls))
                       for job in jobs)
         try:
-            wire.write_frame(self._process.stdin, messages.header(Request(specs, self.limits.as_message())), buffers)
+            wire.write_frame(self._requests, messages.header(Request(specs, self.limits.as_message())), buffers)
         except (BrokenPipeError, ValueError):  # the worker died (or was closed): every job is reported as lost
             return False
         self._inputs_sent.update((call.case_id, (call.args, call.kwargs)) for job in jobs for call in job.calls)
         return True
 
-    def _case_spec(self, call: Call, buffers: list[bytes]) -> CaseSpec:
+    def _case_spec(self, call: Call, buffers: list[wire.Chunk]) -> CaseSpec:
         """A call as sent: its inputs encoded, or None when the worker holds these very objects already.
 
         The worker keeps each case's inputs for its life (see ``CaseInputs`` in the worker), so a batch sends
@@ -247,11 +250,11 @@ class Sandbox:
         ended: set[str] = set()
         try:
             while ended != set(runs):
-                frame = wire.read_frame(self._process.stdout, max_bytes=(self.limits.result_mb + 1) << 20)
+                frame = wire.read_frame(self._replies, max_bytes=(self.limits.result_mb + 1) << 20)
                 if frame is None:
                     return
                 message = messages.parse(frame[0])
-                run = runs.get(getattr(message, "exercise", None))
+                run = runs.get(str(getattr(message, "exercise", "")))
                 if run is not None:
                     self._apply(message, frame[1], run, pending[run.exercise])
                     ended.update([run.exercise] if isinstance(message, Ended) else [])
@@ -261,7 +264,7 @@ class Sandbox:
             timer.cancel()
             self._in_step = self._in_step and ended == set(runs)
 
-    def _apply(self, message: Started | Frame | Ended, buffers: list[bytes], run: ExerciseRun,
+    def _apply(self, message: Started | Frame | Ended, buffers: list[wire.Chunk], run: ExerciseRun,
                pending: set[str]) -> None:
         if isinstance(message, Started):
             self._children[run.exercise] = int(message.pid)
@@ -312,7 +315,7 @@ def describe_ending(ending: Ended, limits: Limits) -> str:
             "remove calls such as sys.exit() or os._exit()")
 
 
-def _apply_student_frame(run: ExerciseRun, pending: set[str], data: bytes) -> None:
+def _apply_student_frame(run: ExerciseRun, pending: set[str], data: wire.Chunk) -> None:
     try:
         frame = wire.read_frame(wire.MemoryStream(data), max_bytes=len(data))
         if frame is None:

@@ -22,10 +22,28 @@ from __future__ import annotations
 import json
 import math
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, Protocol, TypeAlias
 
 import numpy as np
+
+# A buffer of raw bytes as frames carry them: bytes read from a stream, or views of bytes or of arrays.
+Chunk: TypeAlias = bytes | bytearray | memoryview
+
+
+class Readable(Protocol):
+    """What frames are read from: a binary stream, or a :class:`MemoryStream`."""
+
+    def read(self, size: int, /) -> Any: ...
+
+
+class Writable(Protocol):
+    """What frames are written to: a binary stream."""
+
+    def write(self, data: Any, /) -> Any: ...
+
+    def flush(self) -> Any: ...
 
 MAX_DEPTH = 32
 MAX_NODES = 250_000  # values one encoded result may hold; more becomes an Opaque saying so
@@ -54,7 +72,7 @@ class Opaque:
     reason: str = "not plain data"
 
 
-def encode(value: Any, buffers: list[bytes]) -> Any:
+def encode(value: Any, buffers: list[Chunk]) -> Any:
     """Turn ``value`` into a JSON-able tree; raw array bytes are appended to ``buffers``.
 
     The buffers are byte views of the arrays (copies only of non-contiguous ones): write them before the
@@ -71,7 +89,7 @@ def encode(value: Any, buffers: list[bytes]) -> Any:
                 "reason": f"a structure of more than {MAX_NODES:,} values, too large to check"}
 
 
-def _encode(value: Any, buffers: list[bytes], depth: int, seen: dict[int, int], count: list[int]) -> Any:
+def _encode(value: Any, buffers: list[Chunk], depth: int, seen: dict[int, int], count: list[int]) -> Any:
     count[0] += 1
     if count[0] > MAX_NODES:
         raise _TooLarge
@@ -98,13 +116,13 @@ def _encode(value: Any, buffers: list[bytes], depth: int, seen: dict[int, int], 
         dtype = value.dtype
         if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None:
             return {"t": "opaque", "type": f"{kind.__name__} of dtype {dtype}", "reason": "not a numeric dtype"}
-        buffers.append(np.ascontiguousarray(value).reshape(-1).view(np.uint8))  # its bytes, not a copy of them
+        buffers.append(np.ascontiguousarray(value).reshape(-1).view(np.uint8).data)  # its bytes, no copy
         tag = "ndarray" if kind is np.ndarray else "npscalar"
         return {"t": tag, "dtype": dtype.str, "shape": list(np.shape(value)), "buffer": len(buffers) - 1}
     return {"t": "opaque", "type": f"{kind.__module__}.{kind.__qualname__}"}
 
 
-def decode(tree: Any, buffers: list[bytes]) -> Any:
+def decode(tree: Any, buffers: Sequence[Chunk]) -> Any:
     """Rebuild plain data from :func:`encode`'s output, validating every node.
 
     Arrays are copies of read-only buffers (bytes received) and views of writable ones (a sandbox child's
@@ -120,7 +138,7 @@ def decode(tree: Any, buffers: list[bytes]) -> Any:
         raise WireError(f"malformed value ({type(error).__name__})") from None
 
 
-def _decode(node: Any, buffers: list[bytes], depth: int, made: list[Any], count: list[int]) -> Any:
+def _decode(node: Any, buffers: Sequence[Chunk], depth: int, made: list[Any], count: list[int]) -> Any:
     if depth > MAX_DEPTH + 1 or not isinstance(node, dict):
         raise WireError("malformed value")
     count[0] += 1
@@ -158,7 +176,7 @@ def _decode(node: Any, buffers: list[bytes], depth: int, made: list[Any], count:
     raise WireError(f"unknown tag {tag!r}")
 
 
-def _decode_dict(node: dict, buffers: list[bytes], depth: int, made: list[Any], count: list[int]) -> dict:
+def _decode_dict(node: dict, buffers: Sequence[Chunk], depth: int, made: list[Any], count: list[int]) -> dict:
     pairs = _expect(node, "items", list)
     if not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
         raise WireError("malformed dict")
@@ -172,7 +190,7 @@ def _decode_dict(node: dict, buffers: list[bytes], depth: int, made: list[Any], 
     return result
 
 
-def _decode_array(node: dict, buffers: list[bytes], scalar: bool) -> Any:
+def _decode_array(node: dict, buffers: Sequence[Chunk], scalar: bool) -> Any:
     try:
         dtype = np.dtype(_expect(node, "dtype", str))
     except TypeError as error:
@@ -206,7 +224,7 @@ def encode_header(message: dict) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode()
 
 
-def write_frame(stream: BinaryIO, message: dict | bytes, buffers: list[bytes] = ()) -> None:
+def write_frame(stream: Writable, message: dict | bytes, buffers: Sequence[Chunk] = ()) -> None:
     """Write one frame (header JSON, or already-encoded header bytes, plus buffers) and flush."""
     header = message if isinstance(message, bytes) else encode_header(message)
     stream.write(FRAME_HEAD.pack(len(header), len(buffers)) + header)
@@ -216,14 +234,16 @@ def write_frame(stream: BinaryIO, message: dict | bytes, buffers: list[bytes] = 
     stream.flush()
 
 
-def read_frame(stream: BinaryIO, max_bytes: int) -> tuple[dict, list[bytes]] | None:
+def read_frame(stream: Readable, max_bytes: int) -> tuple[dict, list[Chunk]] | None:
     """Read one frame; None at a clean end of stream.  Raises WireError past ``max_bytes``, or when the
     header may hold more JSON values than FEW_VALUES or one per BYTES_PER_VALUE bytes of ``max_bytes``:
     values are counted (brackets, braces and commas, an upper bound) before parsing, since parsing a header
     of tiny values costs 20 times its size.  So a 65 MB result frame holds at most 2 million values."""
-    head = _read_exactly(stream, FRAME_HEAD.size, allow_eof=True)
-    if head is None:
-        return None
+    head = stream.read(FRAME_HEAD.size)
+    if not head:
+        return None  # a clean end, between frames
+    if len(head) < FRAME_HEAD.size:
+        head = bytes(head) + _read_exactly(stream, FRAME_HEAD.size - len(head))
     header_size, count = FRAME_HEAD.unpack(head)
     budget = max_bytes - header_size
     if budget < 0 or count > 100_000:
@@ -237,7 +257,7 @@ def read_frame(stream: BinaryIO, max_bytes: int) -> tuple[dict, list[bytes]] | N
         raise WireError("frame header is not JSON") from error
     if not isinstance(message, dict):
         raise WireError("frame header is not an object")
-    buffers = []
+    buffers: list[Chunk] = []
     for _ in range(count):
         (size,) = BUFFER_HEAD.unpack(_read_exactly(stream, BUFFER_HEAD.size))
         budget -= size
@@ -253,13 +273,13 @@ def json_values_bound(data: bytes) -> int:
     return sum(data.count(mark) for mark in (b"{", b"[", b","))
 
 
-def _read_exactly(stream: BinaryIO, size: int, allow_eof: bool = False) -> bytes | None:
-    chunks, remaining = [], size
+def _read_exactly(stream: Readable, size: int) -> Any:
+    """``size`` bytes (one chunk as the stream gave it, or joined); WireError at an early end."""
+    chunks: list[Any] = []
+    remaining = size
     while remaining:
         chunk = stream.read(remaining)
         if not chunk:
-            if allow_eof and remaining == size:
-                return None
             raise WireError("stream ended inside a frame")
         chunks.append(chunk)
         remaining -= len(chunk)
@@ -269,7 +289,7 @@ def _read_exactly(stream: BinaryIO, size: int, allow_eof: bool = False) -> bytes
 class MemoryStream:
     """Bytes in memory read as a stream whose reads are views, not copies (for :func:`read_frame`)."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: Chunk) -> None:
         self._view = memoryview(data)
         self._offset = 0
 

@@ -89,7 +89,7 @@ class CaseInputs:
     def __init__(self) -> None:
         self._cases: dict[str, tuple[object, object, list[memoryview]]] = {}
 
-    def add(self, request: Request, buffers: list[bytes]) -> None:
+    def add(self, request: Request, buffers: list[wire.Chunk]) -> None:
         """Keep the inputs that ``request`` carries (cases whose ``args`` are None are already here)."""
         carried = [case for job in request.jobs for case in job.cases if case.args is not None]
         if not carried:
@@ -104,7 +104,7 @@ class CaseInputs:
         return wire.decode(args, views), wire.decode(kwargs, views)
 
 
-def _sealed(buffers: list[bytes]) -> list[memoryview]:
+def _sealed(buffers: list[wire.Chunk]) -> list[memoryview]:
     """The buffers in a sealed memfd, mapped copy-on-write (one view per buffer)."""
     total = sum(len(buffer) for buffer in buffers)
     if not total:
@@ -295,7 +295,7 @@ def _run_student(job: JobSpec, inputs: CaseInputs) -> None:
 
 def _send_result(result, case: messages.CaseSpec, value, args: tuple, seconds: float) -> None:
     """Send a case's value (and its inputs, if watched); a value that cannot be sent is the student's error."""
-    value_buffers: list[bytes] = []
+    value_buffers: list[wire.Chunk] = []
     try:
         message = {"kind": "case", "id": case.id, "value": wire.encode(value, value_buffers), "seconds": seconds}
         if case.watch_inputs:

@@ -70,3 +70,11 @@ def test_gradescope_without_hints_or_hidden_labels():
                                                            "hidden case 4"]
     assert "epsilon is inside the square root" in tests[2]["output"]  # the named mistake stays
     assert sum(t["score"] for t in tests) == pytest.approx(25 / 4)
+
+
+@pytest.mark.parametrize("visibility", ["after_due_date", "after_published", "hidden"])
+def test_gradescope_summary_reveals_no_hidden_result_while_hidden_cases_are_not_shown(visibility):
+    output = results_json(REPORT, FeedbackSettings(hidden_cases=visibility))["output"]
+    assert "0/1" in output and "public cases only" in output  # the one public case, failed
+    assert "1/4" not in output and "6.25" not in output  # neither the case count nor the score with hidden cases
+    assert "1/4" in results_json(REPORT)["output"]  # the default shows everything

@@ -10,7 +10,7 @@ from autograder.reports.atomic import write_text_atomically
 from autograder.reports.console import summary_table
 from autograder.reports.disclosure import case_name, case_text
 from autograder.reports.model import ExerciseResult, GradeReport
-from autograder.reports.sanitize import CASE_CHARS, REPORT_CHARS, capped, clean_tree
+from autograder.reports.sanitize import CASE_CHARS, REPORT_CHARS, capped, clean, clean_tree
 from autograder.settings import DEFAULT_SETTINGS, FeedbackSettings
 
 
@@ -20,13 +20,33 @@ def results_json(report: GradeReport, settings: FeedbackSettings = DEFAULT_SETTI
     return {
         "score": round(sum(test["score"] for test in tests), 4),  # what the student sees add up
         "execution_time": round(report.seconds, 3),
-        "output": summary_table(report),
+        "output": _summary(report, settings),
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
         "extra_data": {"isolation": report.isolation},
     }
+
+
+def _summary(report: GradeReport, settings: FeedbackSettings) -> str:
+    """The table at the top of the results; while hidden cases are not shown, only the public ones count in it."""
+    if settings.hidden_cases == "visible":
+        return summary_table(report)
+    width = max([len(e.name) for e in report.exercises] + [8])
+    lines = [f"{'#':>2}  {'exercise':<{width}}  public cases passed"]
+    for e in report.exercises:
+        public = [case for case in e.cases if not case.hidden]
+        lines.append(f"{e.number:>2}  {e.name:<{width}}  "
+                     + (f"{sum(c.passed for c in public)}/{len(public)}" if public else (e.problem and "-") or "-"))
+    when = {"hidden": "are not shown", "after_due_date": "are shown after the due date",
+            "after_published": "are shown when grades are published"}[settings.hidden_cases]
+    lines.append(f"Hidden cases {when}: this table counts the public cases only.")
+    if report.isolation:
+        lines.append(f"isolation: {report.isolation}")
+    if report.error:
+        lines.append(f"\nThe submission could not be graded: {report.error}")
+    return clean("\n".join(lines) + "\n")
 
 
 def grader_failure_json(message: str) -> dict[str, Any]:

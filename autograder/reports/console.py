@@ -20,11 +20,13 @@ def summary_table(report: GradeReport) -> str:
         lines.append(f"{e.number:>2}  {e.name:<{width}}  {cases:>5}  {_points(e.score, e.points):>13}  "
                      f"{MARKS[e.status]}")
     lines.append(f"{'':>2}  {'total':<{width}}  {'':>5}  {_points(report.score, report.max_score):>13}")
-    if report.isolation:
-        lines.append(f"isolation: {report.isolation}")
-    if report.error:
-        lines.append(f"\nThe submission could not be graded: {report.error}")
-    return clean("\n".join(lines) + "\n")
+    return clean("\n".join(lines + table_footer(report)) + "\n")
+
+
+def table_footer(report: GradeReport) -> list[str]:
+    """The lines under a score table: the isolation level, and why nothing could be graded."""
+    return ([f"isolation: {report.isolation}"] if report.isolation else []) + (
+        [f"\nThe submission could not be graded: {report.error}"] if report.error else [])
 
 
 def feedback_text(report: GradeReport) -> str:

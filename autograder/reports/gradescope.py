@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.reports.atomic import write_text_atomically
-from autograder.reports.console import summary_table
+from autograder.reports.console import summary_table, table_footer
 from autograder.reports.disclosure import case_name, case_text
 from autograder.reports.model import ExerciseResult, GradeReport
 from autograder.reports.sanitize import CASE_CHARS, REPORT_CHARS, capped, clean, clean_tree
@@ -42,11 +42,7 @@ def _summary(report: GradeReport, settings: FeedbackSettings) -> str:
     when = {"hidden": "are not shown", "after_due_date": "are shown after the due date",
             "after_published": "are shown when grades are published"}[settings.hidden_cases]
     lines.append(f"Hidden cases {when}: this table counts the public cases only.")
-    if report.isolation:
-        lines.append(f"isolation: {report.isolation}")
-    if report.error:
-        lines.append(f"\nThe submission could not be graded: {report.error}")
-    return clean("\n".join(lines) + "\n")
+    return clean("\n".join(lines + table_footer(report)) + "\n")
 
 
 def grader_failure_json(message: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from autograder.notebook.extract import ExtractionError, FunctionFinder
 from autograder.notebook.submission import SubmissionError, read_submission
 from autograder.notebook.version_check import file_problem, mismatch
 from autograder.reports.model import ExerciseResult, GradeReport
-from autograder.sandbox.runner import Call, ExerciseRun, Job, Limits, Sandbox, Snippet
+from autograder.sandbox.runner import Call, ExerciseRun, Job, Limits, Sandbox, SandboxLost, Snippet
 
 PYTEST_INI = Path(__file__).resolve().parent / "checks" / "pytest.ini"
 
@@ -35,6 +35,7 @@ class GraderError(RuntimeError):
 
 
 DEFAULT_LIMITS = Limits()
+SANDBOX_ATTEMPTS = 2  # a sandbox worker lost mid-run (the tool's fault) is replaced and the run repeated once
 
 
 class Grader:
@@ -100,10 +101,17 @@ class Grader:
                 problems[exercise.name] = str(error)
 
         def run_cases(cases: dict[str, list[Case]]) -> dict[str, ExerciseRun]:
-            # Student code runs here, and only here: each job in its own confined child of the sandbox.
-            return sandbox.run([Job(name, name, snippets[name],
-                                    tuple(Call(c.id, c.args, c.kwargs, c.watch_inputs) for c in group))
-                                for name, group in cases.items()])
+            jobs = [Job(name, name, snippets[name], tuple(Call(c.id, c.args, c.kwargs, c.watch_inputs) for c in group))
+                    for name, group in cases.items()]
+            attempts_left = SANDBOX_ATTEMPTS
+            while True:
+                try:
+                    # Student code runs here, and only here: each job in its own confined child of the sandbox.
+                    return self._open_sandbox().run(jobs)
+                except SandboxLost as error:
+                    attempts_left -= 1
+                    if not attempts_left:
+                        raise GraderError(f"{error}, in {SANDBOX_ATTEMPTS} sandboxes in a row") from None
 
         level = sandbox.require_isolation()
         with importable(self.tests_dir, self.files.utils_dir):  # hidden tests import their helpers by name

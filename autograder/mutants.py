@@ -4,7 +4,8 @@ The catalogue is ``mutants.py`` in the hidden-tests folder (instructor-only,
 like the hidden tests): wrong implementations, the misconception each should be
 named with, and correct variants.  Each mutant is graded as a student would
 submit it -- the release with every exercise solved by the reference except the
-mutant's, which holds the wrong function -- by :func:`~autograder.grade.grade_submission`.
+mutant's, which holds the wrong function -- by one :class:`~autograder.grade.Grader`,
+as a batch grades a class.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.grade import DEFAULT_LIMITS, grade_submission
+from autograder.grade import DEFAULT_LIMITS, Grader
 from autograder.notebook.assignment import Assignment
 from autograder.paths import HIDDEN_TESTS_DIR
 from autograder.reports.model import ExerciseResult, GradeReport
@@ -51,6 +52,7 @@ class MutantResult:
     points: float
     collateral: tuple[str, ...]  # other exercises that lost points
     named: str | None  # the misconception the feedback named most often, if any
+    collateral_reason: str = ""  # the first of them: why (its problem or its first failed case's feedback)
 
     @property
     def killed(self) -> bool:
@@ -120,12 +122,12 @@ def run_mutants(assignment: Assignment, catalogue: types.ModuleType, limits: Lim
         jobs.append((variant, {name: MARKER.format(name) + source.lstrip() for name, source in cells.items()}))
     solutions = complete_solutions(assignment)
     results = []
-    with tempfile.TemporaryDirectory(prefix="optkit-mutants-") as folder:
+    with tempfile.TemporaryDirectory(prefix="optkit-mutants-") as folder, Grader(assignment, limits) as grader:
         for done, (mutant, cells) in enumerate(jobs):
             if progress:
                 progress(done, len(jobs), mutant.name)
             path = write_notebook(build_submission({**solutions, **cells}), Path(folder) / f"{mutant.name}.ipynb")
-            results.append(_judge(mutant, grade_submission(path, assignment=assignment, limits=limits)))
+            results.append(_judge(mutant, grader.grade(path)))
     if progress:
         progress(len(jobs), len(jobs), "")
     return results
@@ -134,8 +136,13 @@ def run_mutants(assignment: Assignment, catalogue: types.ModuleType, limits: Lim
 def _judge(mutant: Mutant, report: GradeReport) -> MutantResult:
     own = [e for e in report.exercises if e.name == mutant.exercise] or report.exercises
     others = [e for e in report.exercises if e not in own]
-    collateral = tuple(e.name for e in others if e.score < e.points - 1e-9)
-    return MutantResult(mutant, sum(e.score for e in own), sum(e.points for e in own), collateral, _named(own))
+    collateral = [e for e in others if e.score < e.points - 1e-9]
+    reason = ""
+    if collateral:
+        failed = [case.feedback for case in collateral[0].cases if not case.passed]
+        reason = " ".join((collateral[0].problem or (failed[0] if failed else "")).split())[:200]
+    return MutantResult(mutant, sum(e.score for e in own), sum(e.points for e in own),
+                        tuple(e.name for e in collateral), _named(own), reason)
 
 
 def _named(exercises: list[ExerciseResult]) -> str | None:
@@ -156,7 +163,7 @@ def mutants_table(results: list[MutantResult]) -> str:
         right = "-" if is_variant or not r.mutant.expected else ("yes" if r.named_right else "NO")
         named = r.named or "-"
         if r.collateral:
-            named += f"  [also lost points: {', '.join(r.collateral)}]"
+            named += f"  [also lost points: {', '.join(r.collateral)}: {r.collateral_reason}]"
         lines.append(f"{r.mutant.name:<{width}}  {r.mutant.exercise:<{exercise_width}}  "
                      f"{f'{r.score:.2f} / {r.points:g}':>13}  {verdict:<8}  {right:<5}  {named}")
     return "\n".join(lines) + "\n\n" + summary(results) + "\n"

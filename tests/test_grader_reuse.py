@@ -97,3 +97,36 @@ def test_a_child_cannot_change_the_inputs_the_worker_keeps(tmp_path):
         after = sandbox.run([read])["read"].values["x"]
     assert tampered.values["x"] > 0  # it found the shared inputs' views, and could write none of them
     assert np.array_equal(before, inputs[0]) and np.array_equal(after, inputs[0])
+
+
+class _KillsItsWorker(Sandbox):
+    """The real sandbox, whose worker is killed from outside right after a run's request reached it."""
+
+    killed = 0
+    budget = 1  # how many workers to kill
+
+    def _send(self, jobs):
+        sent = super()._send(jobs)
+        if _KillsItsWorker.killed < _KillsItsWorker.budget:
+            _KillsItsWorker.killed += 1
+            self._process.kill()
+        return sent
+
+
+@pytest.mark.parametrize("kills", [1, 2])
+def test_a_worker_lost_mid_run_is_the_tools_fault_never_the_students(submissions, monkeypatch, kills):
+    """Once: the run is repeated in a new sandbox and the grade is whole; twice: the grader fails, scoring nothing."""
+    import autograder.grade as grade
+
+    monkeypatch.setattr(grade, "Sandbox", _KillsItsWorker)
+    monkeypatch.setattr(_KillsItsWorker, "killed", 0)
+    monkeypatch.setattr(_KillsItsWorker, "budget", kills)
+    with Grader() as grader:
+        if kills == 1:
+            report = grader.grade(submissions["complete"])
+            assert report.score == report.max_score == 100
+        else:
+            with pytest.raises(grade.GraderError, match="sandbox worker failed during the run.*2 sandboxes in a row"):
+                grader.grade(submissions["complete"])
+            assert _without_timings(grader.grade(submissions["mistakes"]))  # the Grader itself recovers
+    assert _KillsItsWorker.killed == kills

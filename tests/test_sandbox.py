@@ -678,16 +678,19 @@ def test_no_process_outlives_the_run(isolated_tmp):
     assert list(isolated_tmp.iterdir()) == []
 
 
-def test_a_worker_that_dies_costs_the_jobs_not_the_grader(isolated_tmp, tmp_path):
+def test_a_worker_that_dies_is_reported_as_lost_never_as_the_students_result(isolated_tmp, tmp_path):
     fake_worker = tmp_path / "python"
     fake_worker.write_text("#!/bin/sh\nexit 3\n")
     fake_worker.chmod(0o755)
     with Sandbox(Limits(timeout=1.0), python=str(fake_worker)) as sandbox, \
             pytest.raises(runner.IsolationUnavailable, match="did not start"):
         sandbox.run([_job("lost", "def probe():\n    return 1")])
-    with Sandbox(Limits(timeout=1.0), python=str(fake_worker), isolation=False) as sandbox:
-        runs = sandbox.run([_job("lost", "def probe():\n    return 1")])
-    assert runs["lost"].stopped == "the grader lost contact with your code's process before it finished"
+    with Sandbox(Limits(timeout=1.0), python=str(fake_worker), isolation=False) as sandbox, \
+            pytest.raises(runner.SandboxLost, match=r"the sandbox worker .*\(exit code 3\)"):
+        try:
+            sandbox.run([_job("lost", "def probe():\n    return 1")])
+        finally:
+            assert not sandbox.usable
 
 
 def _ended(**fields) -> Ended:

@@ -128,6 +128,14 @@ class IsolationUnavailable(RuntimeError):
                          f"NOT ISOLATED); see SECURITY.md")
 
 
+class SandboxLost(RuntimeError):
+    """The worker died, hung or broke the stream during a run: the grader's fault, never the student's.
+
+    Children cannot reach the worker (seccomp, their own uid), so a lost worker is a tool failure; the
+    runs of that batch are incomplete and must not be scored.
+    """
+
+
 class Sandbox:
     """A started worker process that runs batches of jobs, each job in its own confined child.
 
@@ -184,16 +192,22 @@ class Sandbox:
         return self.level
 
     def run(self, jobs: list[Job]) -> dict[str, ExerciseRun]:
-        """Run every job (in parallel, each in its own confined child); never raises for student code."""
+        """Run every job (in parallel, each in its own confined child); never raises for student code.
+
+        Raises :class:`SandboxLost` when the worker itself failed before every job ended (the sandbox
+        is then no longer :attr:`usable`).
+        """
         self.require_isolation()
         runs = {job.exercise: ExerciseRun(job.exercise) for job in jobs}
         pending = {job.exercise: {call.case_id for call in job.calls} for job in jobs}
-        if jobs and self._send(jobs):
-            self._collect(runs, pending, deadline=self._batch_deadline(len(jobs)))
-        for name, missing in pending.items():
-            run = runs[name]
-            if missing and run.load_error is None and run.stopped is None:
-                run.stopped = "the grader lost contact with your code's process before it finished"
+        if not jobs:
+            return runs
+        if not self._send(jobs):
+            self._in_step = False
+            raise SandboxLost(f"the sandbox worker stopped before the run ({self._ending()})")
+        problem = self._collect(runs, pending, deadline=self._batch_deadline(len(jobs)))
+        if problem is not None:
+            raise SandboxLost(f"the sandbox worker failed during the run: {problem} ({self._ending()})")
         return runs
 
     def close(self) -> None:
@@ -244,25 +258,34 @@ class Sandbox:
         return CaseSpec(call.case_id, wire.encode(call.args, buffers), wire.encode(call.kwargs, buffers),
                         call.watch_inputs)
 
-    def _collect(self, runs: dict[str, ExerciseRun], pending: dict[str, set[str]], deadline: float) -> None:
-        timer = threading.Timer(deadline, self.close)
+    def _collect(self, runs: dict[str, ExerciseRun], pending: dict[str, set[str]], deadline: float) -> str | None:
+        """Apply the worker's messages until every job has ended; otherwise, what went wrong."""
+        expired = threading.Event()
+        timer = threading.Timer(deadline, lambda: (expired.set(), self.close()))
         timer.start()
         ended: set[str] = set()
         try:
             while ended != set(runs):
                 frame = wire.read_frame(self._replies, max_bytes=(self.limits.result_mb + 1) << 20)
                 if frame is None:
-                    return
+                    return f"no answer within {deadline:g} s" if expired.is_set() else "its output ended"
                 message = messages.parse(frame[0])
                 run = runs.get(str(getattr(message, "exercise", "")))
                 if run is not None:
                     self._apply(message, frame[1], run, pending[run.exercise])
                     ended.update([run.exercise] if isinstance(message, Ended) else [])
-        except (wire.WireError, OSError, ValueError):
-            return
+        except (wire.WireError, OSError, ValueError) as error:
+            return f"no answer within {deadline:g} s" if expired.is_set() else f"{type(error).__name__}: {error}"
         finally:
             timer.cancel()
             self._in_step = self._in_step and ended == set(runs)
+        return None
+
+    def _ending(self) -> str:
+        code = self._process.poll()
+        if code is None:
+            return "still running"
+        return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
 
     def _apply(self, message: Started | Frame | Ended, buffers: list[wire.Chunk], run: ExerciseRun,
                pending: set[str]) -> None:

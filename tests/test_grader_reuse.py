@@ -126,7 +126,7 @@ def test_a_worker_lost_mid_run_is_the_tools_fault_never_the_students(submissions
             report = grader.grade(submissions["complete"])
             assert report.score == report.max_score == 100
         else:
-            with pytest.raises(grade.GraderError, match="sandbox worker failed during the run.*2 sandboxes in a row"):
+            with pytest.raises(grade.GraderError, match=r"sandbox worker failed during the run.*2 sandboxes in a row"):
                 grader.grade(submissions["complete"])
             assert _without_timings(grader.grade(submissions["mistakes"]))  # the Grader itself recovers
     assert _KillsItsWorker.killed == kills

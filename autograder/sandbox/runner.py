@@ -261,7 +261,12 @@ class Sandbox:
     def _collect(self, runs: dict[str, ExerciseRun], pending: dict[str, set[str]], deadline: float) -> str | None:
         """Apply the worker's messages until every job has ended; otherwise, what went wrong."""
         expired = threading.Event()
-        timer = threading.Timer(deadline, lambda: (expired.set(), self.close()))
+
+        def expire() -> None:
+            expired.set()
+            self.close()
+
+        timer = threading.Timer(deadline, expire)
         timer.start()
         ended: set[str] = set()
         try:

@@ -10,6 +10,7 @@ notebook (the CLI and the demo call it).  Both return a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import time
@@ -106,7 +107,7 @@ class Grader:
             attempts_left = SANDBOX_ATTEMPTS
             while True:
                 try:
-                    # Student code runs here, and only here: each job in its own confined child of the sandbox.
+                    # Student code runs here, and only here: in the sandbox's confined children.
                     return self._open_sandbox().run(jobs)
                 except SandboxLost as error:
                     attempts_left -= 1
@@ -129,7 +130,7 @@ class Grader:
     def _open_sandbox(self) -> Sandbox:
         """The long-lived sandbox: started on first use, replaced when a run left it unusable.
 
-        Each exercise of each submission still runs in its own freshly forked, confined child.
+        Each submission's student code still runs in freshly forked, confined children.
         """
         if self._sandbox is None or not self._sandbox.usable:
             if self._sandbox is not None:
@@ -178,8 +179,9 @@ def grade_submission(path: Path, *, assignment: Assignment | None = None, limits
 
 
 def grading_version(tests_dir: Path, master: Path, limits: Limits) -> str:
-    """A digest of the hidden tests' files, the master notebook and the limits: a change of any regrades."""
-    digest = hashlib.sha256(repr(limits.as_message()).encode())
+    """A digest of the hidden tests' files, the master notebook and the limits (but ``parallel``, which changes
+    no grade): a change of any regrades."""
+    digest = hashlib.sha256(repr(dataclasses.replace(limits.as_message(), parallel=0)).encode())
     files = sorted(p for p in Path(tests_dir).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     for path in [*files, Path(master)]:
         digest.update(str(path.relative_to(tests_dir) if path in files else path.name).encode() + b"\0")

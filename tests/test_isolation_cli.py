@@ -57,7 +57,7 @@ HOSTILE = [variant for variant in catalogue(ASSIGNMENT) if variant.id.startswith
 GRADER_USER = "optkit-grader"
 CAP_SYS_ADMIN = 21
 CLI_TIMEOUT = 180.0
-ISOLATED = re.compile(r"isolation: Landlock ABI \d+ \+ seccomp \+ (own uid per exercise \+ )?rlimits")
+ISOLATED = re.compile(r"isolation: Landlock ABI \d+ \+ seccomp \+ (own uid per child \+ )?rlimits")
 # What must never appear in anything the grader writes: lines of the hidden tests, of the .git pointer/HEAD.
 SECRETS = [HIDDEN_TESTS_DIR.joinpath(f"test_{e.name}.py").read_text().splitlines()[0] for e in ASSIGNMENT.exercises]
 LISTENER_NAME = "optkit-isolation-listener"

@@ -489,17 +489,20 @@ PROBES = {
     "identity": ("import os, resource\ndef probe():\n    return [os.geteuid(), os.getsid(0) == os.getpid(), "
                  "resource.getrlimit(resource.RLIMIT_NPROC)[1], os.getcwd(), os.getgroups()]", None),
     "open-descriptors": ("""
-        import os
+        import os, stat
         def probe():
-            open_fds = []
-            for fd in range(64):
+            open_fds, others = [], set()
+            for fd in range(1024):
                 try:
-                    os.fstat(fd)
+                    status = os.fstat(fd)
                 except OSError:
                     continue
-                open_fds.append(fd)
-            return open_fds
-        """, [0, 1, 2, 3]),
+                if fd < 4:
+                    open_fds.append(fd)
+                else:  # only the output memfds of the child's chain: anonymous regular files
+                    others.add("memfd" if stat.S_ISREG(status.st_mode) and status.st_nlink == 0 else f"fd {fd}")
+            return [open_fds, sorted(others)]
+        """, [[0, 1, 2, 3], ["memfd"]]),
 }
 
 
@@ -589,15 +592,47 @@ def test_child_sees_no_grader_environment(probes):
 
 
 def test_exercises_do_not_share_state(isolated_tmp):
-    """What one exercise's code changes (builtins, numpy) is gone in the next: each has a fresh child."""
-    first = _job("first", "import builtins\ndef probe():\n    builtins.LEAKED = 1\n    np.allclose = None\n"
-                          "    return 1")
-    second = _job("second", "import builtins\ndef probe():\n    return [hasattr(builtins, 'LEAKED'), "
-                            "np.allclose is None]")
+    """What one exercise's code changes (builtins, numpy, the seed, sys.stdout) is gone in the next exercise of
+    the same child."""
+    first = _job("first", "import builtins, sys\ndef probe():\n    builtins.LEAKED = 1\n    np.allclose = None\n"
+                          "    np.random.seed(5)\n    sys.stdout = None\n    return 1")
+    second = _job("second", "import builtins\ndef probe():\n    print('mine')\n"
+                            "    return [hasattr(builtins, 'LEAKED'), np.allclose is None, np.random.rand()]")
     with Sandbox(Limits(timeout=5.0, parallel=1)) as sandbox:
+        fresh = _only(sandbox.run([second])["second"])
         runs = sandbox.run([first, second])
     assert _only(runs["first"]) == 1
-    assert _only(runs["second"]) == [False, False]
+    assert _only(runs["second"]) == [False, False, fresh[2]]
+    assert runs["second"].output == "mine\n"
+
+
+def test_an_exercise_that_ends_its_child_costs_only_itself(isolated_tmp):
+    """One child runs a chain of exercises; one that exits, hangs or floods is reported and the chain goes on."""
+    jobs = [_job("before", "def probe():\n    print('before')\n    return 1"),
+            _job("exits", "import os\ndef probe():\n    print('bye')\n    os._exit(7)"),
+            _job("hangs", "def probe():\n    while True:\n        pass"),
+            _job("floods", "def probe():\n    return np.ones(1 << 18)"),  # 2 MB, over the 1 MB limit
+            _job("after", "def probe():\n    print('after')\n    return 2")]
+    with Sandbox(Limits(timeout=1.0, parallel=1, result_mb=1)) as sandbox:
+        runs = sandbox.run(jobs)
+    assert (_only(runs["before"]), runs["before"].output) == (1, "before\n")
+    assert "exit code 7" in (runs["exits"].stopped or "") and runs["exits"].output == "bye\n"
+    assert re.search(r"stopped after 1 s \(time limit\)", runs["hangs"].stopped or "")
+    assert runs["floods"].stopped == "your code returned more than 1 MB of data"
+    assert (_only(runs["after"]), runs["after"].output, runs["after"].stopped) == (2, "after\n", None)
+    assert runs["after"].seconds < 1
+
+
+def test_end_of_job_frames_forged_by_student_code_cost_only_its_own_chain(isolated_tmp):
+    """A child may write the end-of-job frame itself: its chain's jobs then end early with no result (its own
+    exercises' loss, never credit: frames are judged by case id); another chain runs as if nothing happened."""
+    forger = _job("forger", "import os\ndef probe(x):\n    os.write(3, bytes(8))\n    return x", calls=((1,),))
+    with Sandbox(Limits(timeout=5.0, parallel=2)) as sandbox:
+        runs = sandbox.run([forger, _job("other", "def probe():\n    return 4"),
+                            _job("same-chain", "def probe():\n    return 3")])
+    assert runs["forger"].stopped == runs["same-chain"].stopped == "your code's process gave no result for some cases"
+    assert runs["forger"].values == runs["same-chain"].values == {}
+    assert (_only(runs["other"]), runs["other"].stopped) == (4, None)
 
 
 def test_one_worker_serves_many_runs_and_nothing_carries_over(isolated_tmp):
@@ -710,6 +745,7 @@ def _ended(**fields) -> Ended:
     ({"exit_code": 0}, r"ended its own process \(exit code 0\)"),
     ({"exit_code": EXIT_OUT_OF_MEMORY}, r"ran out of memory \(the grader's limit is 256 MB\)"),
     ({"exit_code": EXIT_NOT_CONFINED}, r"could not confine .* tell your instructor"),
+    ({}, r"gave no result for some cases"),
 ])
 def test_describe_ending(ending, expected):
     assert re.search(expected, runner.describe_ending(_ended(**ending), Limits(timeout=2.0)))

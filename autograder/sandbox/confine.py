@@ -37,7 +37,7 @@ NOBODY = 65534
 OWN_UID_BASE = 2_000_000_000  # + the child's pid: distinct for children alive at the same time
 PACKAGE_FOLDERS = frozenset({"site-packages", "dist-packages"})
 PROBE_OK, PROBE_LEAKS = 0, 3
-UID_WORDS = {"own": "own uid per exercise", "nobody": "uid nobody", None: ""}
+UID_WORDS = {"own": "own uid per child", "nobody": "uid nobody", None: ""}
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,12 @@ class Confinement:
         if missing:  # never confine halfway: the grader refuses to grade, or grades NOT ISOLATED
             self.ruleset, self.filter, self.uid_mode = None, None, None
 
+    def move_descriptors(self, lowest: int) -> None:
+        """Renumber the descriptors :meth:`apply` needs to ``lowest`` or above (in a child about to renumber its
+        own descriptors: theirs must not be overwritten)."""
+        if self.ruleset is not None:
+            self.ruleset.move_fd(lowest)
+
     def apply(self, limits: dict) -> None:
         """In a fresh child: limits, then (when enforced) uid, Landlock and seccomp; irreversible."""
         address_space = _current_address_space() + limits["memory_bytes"]
@@ -105,7 +111,8 @@ class Confinement:
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
         caps = {resource.RLIMIT_AS: address_space, resource.RLIMIT_CPU: int(limits["timeout"]) + 2,
-                resource.RLIMIT_FSIZE: limits["output_bytes"], resource.RLIMIT_NOFILE: 16,
+                resource.RLIMIT_FSIZE: limits["output_bytes"],
+                resource.RLIMIT_NOFILE: 16 + limits.get("descriptors", 0),
                 resource.RLIMIT_NPROC: 0, resource.RLIMIT_CORE: 0}
         for which, cap in caps.items():
             resource.setrlimit(which, (cap, cap))

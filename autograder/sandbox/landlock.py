@@ -84,6 +84,12 @@ class Ruleset:
         """Confine the calling process (irreversibly; needs no-new-privileges or CAP_SYS_ADMIN)."""
         _check(_syscall(RESTRICT_SELF, ctypes.c_int(self.fd), ctypes.c_uint32(0)), "enforce the Landlock ruleset")
 
+    def move_fd(self, lowest: int) -> None:
+        """Give the ruleset a descriptor numbered ``lowest`` or above (close-on-exec, as before)."""
+        moved = fcntl.fcntl(self.fd, fcntl.F_DUPFD_CLOEXEC, lowest)
+        os.close(self.fd)
+        self.fd = moved
+
     def close(self) -> None:
         os.close(self.fd)
 

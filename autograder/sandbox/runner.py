@@ -137,7 +137,7 @@ class SandboxLost(RuntimeError):
 
 
 class Sandbox:
-    """A started worker process that runs batches of jobs, each job in its own confined child.
+    """A started worker process that runs batches of jobs in confined children (one per chain of jobs).
 
     Start it as early as possible: the worker's interpreter and numpy import
     overlap with the grader's own start-up.  :meth:`run` may be called any number
@@ -192,7 +192,7 @@ class Sandbox:
         return self.level
 
     def run(self, jobs: list[Job]) -> dict[str, ExerciseRun]:
-        """Run every job (in parallel, each in its own confined child); never raises for student code.
+        """Run every job (chains in parallel, each in a confined child); never raises for student code.
 
         Raises :class:`SandboxLost` when the worker itself failed before every job ended (the sandbox
         is then no longer :attr:`usable`).
@@ -337,6 +337,8 @@ def describe_ending(ending: Ended, limits: Limits) -> str:
     if ending.exit_code == EXIT_OUT_OF_MEMORY:
         return (f"your code ran out of memory (the grader's limit is {limits.memory_mb} MB): look for arrays far "
                 "larger than the inputs or a list that grows without end")
+    if ending.exit_code is None:  # the job was over while its child lived on: it said so too early
+        return "your code's process gave no result for some cases"
     if ending.exit_code == EXIT_NOT_CONFINED:
         return "the grader could not confine your code's process, so it did not run it: tell your instructor"
     return (f"your code ended its own process (exit code {ending.exit_code}) before the tests finished: "

@@ -224,14 +224,16 @@ def encode_header(message: dict) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode()
 
 
-def write_frame(stream: Writable, message: dict | bytes, buffers: Sequence[Chunk] = ()) -> None:
-    """Write one frame (header JSON, or already-encoded header bytes, plus buffers) and flush."""
+def write_frame(stream: Writable, message: dict | bytes, buffers: Sequence[Chunk] = (), flush: bool = True) -> None:
+    """Write one frame (header JSON, or already-encoded header bytes, plus buffers), then flush unless told not to
+    (a writer of several frames in a row flushes once after them)."""
     header = message if isinstance(message, bytes) else encode_header(message)
     stream.write(FRAME_HEAD.pack(len(header), len(buffers)) + header)
     for buffer in buffers:
         stream.write(BUFFER_HEAD.pack(len(buffer)))
         stream.write(buffer)
-    stream.flush()
+    if flush:
+        stream.flush()
 
 
 def read_frame(stream: Readable, max_bytes: int) -> tuple[dict, list[Chunk]] | None:

@@ -1,17 +1,21 @@
-"""The sandbox worker: a fork server that runs each exercise's student code in a kernel-confined child.
+"""The sandbox worker: a fork server that runs student code in kernel-confined children.
 
 Started by :mod:`autograder.sandbox.runner` as ``python -I worker.py --protect PATHS
 [--assume-no PIECES] [--no-isolation]``.  It imports numpy once, prepares the confinement
 (:mod:`.confine`: Landlock ruleset, seccomp program, uid; checked in a probe
 child), reports the :class:`~.messages.Level` it reached, then serves batch
-requests until its input closes.  Per exercise it forks one child (``parallel``
-at a time) whose output goes to a memfd the worker owns and whose results come
-back on a pipe; the child confines itself irreversibly before any student code
-runs, executes the student's definitions and calls the graded function on each
-case, one frame per case.  The worker relays frames to the grader, kills any
-child past its wall-clock deadline, and reads the child's output from its own
-descriptor: it never opens a path a child could have touched.  Nothing of a
-child survives it: no file is writable, and each exercise gets a fresh child.
+requests until its input closes.  A request's jobs (one per exercise) are dealt
+into at most ``parallel`` chains; each chain runs in one forked child that
+confines itself irreversibly before any student code runs, then runs its jobs
+one after another: each job's definitions in a fresh namespace, numpy's and
+random's seeds as the worker left them, its output into a memfd of its own that
+the worker owns, one frame per case on the result pipe and an empty frame when
+the job is over.  The worker relays frames to the grader, gives each job its own
+wall-clock deadline and kills a child past it, and reads each job's output from
+its own descriptor: it never opens a path a child could have touched.  A job
+that ends its child (crash, time limit, exit, overflow) costs that job only:
+the rest of the chain goes on in a new child.  Nothing of a child survives it:
+no file is writable, and each request gets new children.
 """
 
 from __future__ import annotations
@@ -26,8 +30,7 @@ import selectors
 import signal
 import sys
 import time
-import traceback
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this very kit, whatever is installed
@@ -38,7 +41,7 @@ del sys.path[0]
 
 # Modules a student may reasonably import, loaded now: the child may not be able to read the library later.
 import bisect  # noqa: E402, F401
-import collections  # noqa: E402, F401
+import collections  # noqa: E402
 import copy  # noqa: E402, F401
 import fractions  # noqa: E402, F401
 import functools  # noqa: E402, F401
@@ -46,17 +49,24 @@ import heapq  # noqa: E402, F401
 import itertools  # noqa: E402, F401
 import math  # noqa: E402, F401
 import operator  # noqa: E402, F401
-import random  # noqa: E402, F401
+import random  # noqa: E402
 import statistics  # noqa: E402, F401
 import string  # noqa: E402, F401
 
 import numpy  # noqa: E402
 import numpy.fft  # noqa: E402 - numpy loads these lazily
 import numpy.linalg  # noqa: E402
-import numpy.random  # noqa: E402, F401
+import numpy.random  # noqa: E402
 
 PIPE_BYTES = 1 << 20
 RESULT_FD = 3
+OUTPUT_FDS = 4  # a chain's output memfds, one per job, from here on
+HIGH_FDS = 256  # where a child's descriptors wait before they are given their numbers
+JOB_DONE = wire.FRAME_HEAD.pack(0, 0)  # the empty frame: "this job is over" (a child could send it early: its loss)
+EXIT_GRACE_S = 1.0  # for a child whose chain is done to exit
+# Modules whose namespaces each job of a chain starts from afresh (see _run_chain).
+SHARED_MODULES = ("builtins", "numpy", "numpy.random", "numpy.linalg", "numpy.fft", "math", "random", "copy",
+                  "functools", "itertools", "collections", "operator", "statistics")
 STUDENT_FILE_PREFIX = "<cell "
 
 
@@ -127,41 +137,83 @@ def _sealed(buffers: list[wire.Chunk]) -> list[memoryview]:
     return views
 
 
+@dataclass
+class Child:
+    """A confined child working through its chain of jobs, as the worker tracks it."""
+
+    jobs: list[JobSpec]  # its chain, in order; ``index`` is the one running
+    pid: int
+    fd: int  # the result pipe's reading end
+    output_fds: list[int]  # one memfd per job of the chain (each closed once its job has ended)
+    limits: dict
+    index: int = 0
+    buffer: bytearray = field(default_factory=bytearray)
+    eof: bool = False
+    received: int = 0  # result bytes of the running job
+    frames: int = 0  # frames of the running job
+    overflow: str | None = None
+    deadline: float = 0.0
+    started: float = 0.0
+
+    @property
+    def job(self) -> JobSpec | None:
+        return self.jobs[self.index] if self.index < len(self.jobs) else None
+
+    def begin_job(self, out, flush: bool = True) -> None:
+        """The next job of the chain starts now: its own clock, byte and frame counts."""
+        self.received, self.frames = 0, 0
+        self.started = time.monotonic()
+        self.deadline = self.started + self.limits["timeout"]
+        if self.job is None:  # the chain is done: the child only has to exit
+            self.deadline = self.started + EXIT_GRACE_S
+        else:
+            wire.write_frame(out, messages.header(Started(self.job.exercise, self.pid)), flush=flush)
+
+
 def _serve(request: Request, inputs: CaseInputs, confinement: confine.Confinement, out) -> None:
-    jobs = list(request.jobs)
+    """Run the request's jobs in at most ``parallel`` chains, each chain in one confined child.
+
+    A chain's child runs its jobs one after another; a job that ends its child (crash, time limit, exit,
+    overflow) is reported, and the rest of its chain goes on in a new child.
+    """
     limits = asdict(request.limits)
-    running: dict[int, dict] = {}
+    chains = [list(request.jobs[first::request.limits.parallel])
+              for first in range(min(request.limits.parallel, len(request.jobs)))]
+    running: dict[int, Child] = {}
     selector = selectors.DefaultSelector()
-    while jobs or running:
-        while jobs and len(running) < request.limits.parallel:
-            child = _spawn(jobs.pop(0), inputs, limits, confinement)
-            running[child["fd"]] = child
-            selector.register(child["fd"], selectors.EVENT_READ)
-            wire.write_frame(out, messages.header(Started(child["job"].exercise, child["pid"])))
-        timeout = max(0.0, min(child["deadline"] for child in running.values()) - time.monotonic())
+    for chain in chains:
+        child = _spawn(chain, inputs, limits, confinement, out)
+        running[child.fd] = child
+        selector.register(child.fd, selectors.EVENT_READ)
+    while running:
+        timeout = max(0.0, min(child.deadline for child in running.values()) - time.monotonic())
         for key, _ in selector.select(timeout):
-            _drain(running[key.fd], out, limits)
+            _drain(running[key.fd], out)
         for fd, child in list(running.items()):
-            if child["eof"] or time.monotonic() >= child["deadline"]:
+            if child.eof or time.monotonic() >= child.deadline:
                 selector.unregister(fd)
                 del running[fd]
-                _finish(child, out, limits)
+                rest = _finish(child, out)
+                if rest:
+                    successor = _spawn(rest, inputs, limits, confinement, out)
+                    running[successor.fd] = successor
+                    selector.register(successor.fd, selectors.EVENT_READ)
     selector.close()
 
 
-def _spawn(job: JobSpec, inputs: CaseInputs, limits: dict, confinement: confine.Confinement) -> dict:
+def _spawn(jobs: list[JobSpec], inputs: CaseInputs, limits: dict, confinement: confine.Confinement, out) -> Child:
     read_fd, write_fd = os.pipe()
     _widen_pipe(read_fd)
-    output_fd = os.memfd_create("exercise-output", os.MFD_CLOEXEC)
+    output_fds = [os.memfd_create("exercise-output", os.MFD_CLOEXEC) for _ in jobs]
     pid = os.fork()
     if pid == 0:  # the child: never returns
         code = 0
         try:
-            _enter_child(write_fd, output_fd, limits, confinement)
+            _enter_child(write_fd, output_fds, limits, confinement)
         except BaseException:  # noqa: BLE001 - not confined: no student code may run
             os._exit(EXIT_NOT_CONFINED)
         try:
-            _run_student(job, inputs)
+            _run_chain(jobs, inputs)
         except MemoryError:
             code = EXIT_OUT_OF_MEMORY
         except BaseException:  # noqa: BLE001 - last resort, the child must not run on into the server loop
@@ -170,21 +222,25 @@ def _spawn(job: JobSpec, inputs: CaseInputs, limits: dict, confinement: confine.
             os._exit(code)
     os.close(write_fd)
     os.set_blocking(read_fd, False)
-    return {"job": job, "pid": pid, "fd": read_fd, "output_fd": output_fd, "buffer": bytearray(), "eof": False,
-            "received": 0, "frames": 0, "frame_limit": len(job.cases) + 2, "overflow": None,
-            "deadline": time.monotonic() + limits["timeout"], "started": time.monotonic()}
+    child = Child(jobs, pid, read_fd, output_fds, limits)
+    child.begin_job(out)
+    return child
 
 
-def _enter_child(write_fd: int, output_fd: int, limits: dict, confinement: confine.Confinement) -> None:
-    """Own session, descriptors 0-3 only (/dev/null, the output memfd twice, the result pipe), then confinement."""
+def _enter_child(write_fd: int, output_fds: list[int], limits: dict, confinement: confine.Confinement) -> None:
+    """Own session; descriptors 0-2 (/dev/null, the first job's output twice), the result pipe as 3 and each
+    job's output memfd from OUTPUT_FDS on, nothing else; then confinement."""
     os.setsid()
-    os.dup2(write_fd, RESULT_FD)
+    confinement.move_descriptors(HIGH_FDS)
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, HIGH_FDS) for fd in (write_fd, *output_fds)]  # above every target
+    for target, fd in enumerate(high, start=RESULT_FD):
+        os.dup2(fd, target)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    os.dup2(output_fd, 1)
-    os.dup2(output_fd, 2)
-    confinement.apply(limits)
-    os.closerange(RESULT_FD + 1, 1 << 20)
+    os.dup2(OUTPUT_FDS, 1)
+    os.dup2(OUTPUT_FDS, 2)
+    confinement.apply({**limits, "timeout": limits["timeout"] * len(output_fds), "descriptors": len(output_fds)})
+    os.closerange(OUTPUT_FDS + len(output_fds), 1 << 20)
     sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as the child
     sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
 
@@ -195,26 +251,27 @@ def _widen_pipe(fd: int) -> None:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
-def _drain(child: dict, out, limits: dict) -> None:
-    """Read what a child wrote and relay every complete frame, tagged with its exercise."""
+def _drain(child: Child, out) -> None:
+    """Read what a child wrote and relay every complete frame, tagged with its job's exercise."""
     try:
-        chunk = os.read(child["fd"], 1 << 20)
+        chunk = os.read(child.fd, 1 << 20)
     except BlockingIOError:
         return
     if not chunk:
-        child["eof"] = True
+        child.eof = True
         return
-    child["received"] += len(chunk)
-    if child["received"] > limits["result_bytes"]:
+    child.received += len(chunk)
+    if child.received > child.limits["result_bytes"]:
         _refuse(child, "bytes")
         return
-    child["buffer"] += chunk
+    child.buffer += chunk
     _relay_complete_frames(child, out)
+    out.flush()  # once for every frame relayed
 
 
-def _relay_complete_frames(child: dict, out) -> None:
-    data = child["buffer"]
-    while len(data) >= 8:
+def _relay_complete_frames(child: Child, out) -> None:
+    data = child.buffer
+    while len(data) >= 8 and child.overflow is None:
         header_size, count = wire.FRAME_HEAD.unpack_from(data)
         offset = 8 + header_size
         for _ in range(count):
@@ -224,49 +281,103 @@ def _relay_complete_frames(child: dict, out) -> None:
             offset += 8 + size
         if len(data) < offset:
             return
-        child["frames"] += 1
-        if child["frames"] > child["frame_limit"]:  # a flood would starve the other children
+        job = child.job
+        child.frames += 1
+        if job is None or child.frames > len(job.cases) + 2:  # a flood would starve the other children
             _refuse(child, "frames")
             return
-        with memoryview(data) as view, view[:offset] as frame:  # relayed without a copy
-            wire.write_frame(out, messages.header(Frame(child["job"].exercise, offset)), [frame])
+        if offset == len(JOB_DONE):  # the empty frame: the child says this job is over
+            ending = Ended(job.exercise, False, None, None, None, time.monotonic() - child.started,
+                           *_output(child))  # no exit status: the child goes on
+            wire.write_frame(out, messages.header(ending), flush=False)
+            child.index += 1
+            child.begin_job(out, flush=False)
+        else:
+            with memoryview(data) as view, view[:offset] as frame:  # relayed without a copy
+                wire.write_frame(out, messages.header(Frame(job.exercise, offset)), [frame], flush=False)
         del data[:offset]
 
 
-def _refuse(child: dict, reason: str) -> None:
+def _refuse(child: Child, reason: str) -> None:
     """Stop listening to a child that sends more than it was asked for; it is killed at once."""
-    child["overflow"] = reason
-    child["deadline"] = 0.0
+    child.overflow = reason
+    child.deadline = 0.0
 
 
-def _finish(child: dict, out, limits: dict) -> None:
-    """Stop a child, collect its status, read its output from the worker's own memfd, report how it ended."""
-    timed_out = not child["eof"]
-    for target in (-child["pid"], child["pid"]):  # its group too: without confinement it may have forked
+def _output(child: Child) -> tuple[str, int]:
+    """The start of what the running job printed, and its size, from the worker's own memfd (then closed)."""
+    fd = child.output_fds[child.index]
+    output = os.pread(fd, child.limits["output_shown"], 0).decode("utf-8", "replace")
+    size = os.fstat(fd).st_size
+    os.close(fd)
+    return output, size
+
+
+def _finish(child: Child, out) -> list[JobSpec]:
+    """Stop a child and collect its status; report how its running job ended; return the jobs it did not reach."""
+    timed_out = not child.eof
+    for target in (-child.pid, child.pid):  # its group too: without confinement it may have forked
         with contextlib.suppress(ProcessLookupError):
             os.kill(target, signal.SIGKILL)
-    _, status = os.waitpid(child["pid"], 0)
-    os.set_blocking(child["fd"], True)
-    while not child["eof"] and not child["overflow"]:
-        _drain(child, out, limits)
-    os.close(child["fd"])
-    output_fd = child["output_fd"]
-    output = os.pread(output_fd, limits["output_shown"], 0).decode("utf-8", "replace")
-    output_size = os.fstat(output_fd).st_size
-    os.close(output_fd)
-    ending = Ended(child["job"].exercise, timed_out and not child["overflow"], child["overflow"],
+    _, status = os.waitpid(child.pid, 0)
+    os.set_blocking(child.fd, True)
+    while not child.eof and not child.overflow:
+        _drain(child, out)
+    os.close(child.fd)
+    job = child.job
+    if job is None:
+        return []
+    ending = Ended(job.exercise, timed_out and not child.overflow, child.overflow,
                    os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
                    os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-                   time.monotonic() - child["started"], output, output_size)
+                   time.monotonic() - child.started, *_output(child))
     wire.write_frame(out, messages.header(ending))
+    for fd in child.output_fds[child.index + 1:]:
+        os.close(fd)
+    return child.jobs[child.index + 1:]
 
 
 # --------------------------------------------------------------------------- the child, once confined
 
 
-def _run_student(job: JobSpec, inputs: CaseInputs) -> None:
-    """Execute the student's definitions, then call the graded function once per case."""
+def _run_chain(jobs: list[JobSpec], inputs: CaseInputs) -> None:
+    """Each job in turn, each from the same start: its output into its own memfd; numpy's and random's seeds,
+    the namespaces of builtins and the common modules, sys.stdout and sys.stderr as the worker left them.
+
+    This is hygiene for the student's own exercises (a helper that patches ``np.sum`` or seeds numpy must not
+    change the next exercise's result), not a protection: the chain's jobs are one submission's."""
     result = os.fdopen(RESULT_FD, "wb")
+    streams = sys.stdout, sys.stderr
+    seeds = numpy.random.get_state(), random.getstate()
+    modules = [sys.modules[name] for name in SHARED_MODULES]
+    namespaces = [dict(vars(module)) for module in modules]
+    for index, job in enumerate(jobs):
+        if index:
+            os.dup2(OUTPUT_FDS + index, 1)
+            os.dup2(OUTPUT_FDS + index, 2)
+            _restore(modules, namespaces)
+            numpy.random.set_state(seeds[0])
+            random.setstate(seeds[1])
+        _run_student(job, inputs, result)
+        sys.stdout, sys.stderr = streams
+        for stream in streams:
+            stream.flush()
+        result.write(JOB_DONE)
+        result.flush()
+
+
+def _restore(modules: list, namespaces: list[dict]) -> None:
+    """Put each module back in sys.modules with its namespace as it was (updated first: builtins stay usable)."""
+    for module, namespace in zip(modules, namespaces, strict=True):
+        sys.modules[module.__name__] = module
+        current = vars(module)
+        current.update(namespace)
+        for name in current.keys() - namespace.keys():
+            del current[name]
+
+
+def _run_student(job: JobSpec, inputs: CaseInputs, result) -> None:
+    """Execute the student's definitions in a fresh namespace, then call the graded function once per case."""
     namespace: dict = {"__name__": "__student__", "__builtins__": __builtins__}
     try:
         for snippet in job.snippets:
@@ -290,7 +401,6 @@ def _run_student(job: JobSpec, inputs: CaseInputs) -> None:
                                       "seconds": time.perf_counter() - started})
             continue
         _send_result(result, case, value, args, time.perf_counter() - started)
-    wire.write_frame(result, {"kind": "done"})
 
 
 def _send_result(result, case: messages.CaseSpec, value, args: tuple, seconds: float) -> None:
@@ -310,16 +420,26 @@ def _send_result(result, case: messages.CaseSpec, value, args: tuple, seconds: f
 
 def _describe(error: BaseException) -> dict:
     """Type, message, errno and the student's own frames of an exception, as plain strings."""
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if frame.filename.startswith(STUDENT_FILE_PREFIX)]
-    where = [f"{frame.filename[1:-1]}, line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
-             for frame in frames[-3:]]
+    frames: collections.deque = collections.deque(maxlen=3)  # the innermost three (a recursion may hold 1000s)
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith(STUDENT_FILE_PREFIX):
+            frames.append((tb.tb_frame.f_code, tb.tb_lineno))
+        tb = tb.tb_next
+    where = [f"{code.co_filename[1:-1]}, line {number}, in {code.co_name}: {_source_line(code.co_filename, number)}"
+             for code, number in frames]
     try:
         message = str(error)[:2000]
     except BaseException:  # noqa: BLE001 - a hostile __str__
         message = "<message could not be shown>"
     number = error.errno if isinstance(error, OSError) and type(error.errno) is int else None
     return {"type": type(error).__name__, "message": message, "where": where, "errno": number}
+
+
+def _source_line(filename: str, number: int) -> str:
+    """A student line as the job's snippets gave it (they are in linecache; nothing is read from disk)."""
+    lines = linecache.cache.get(filename, (0, None, [], ""))[2]
+    return lines[number - 1].strip() if isinstance(number, int) and 0 < number <= len(lines) else ""
 
 
 if __name__ == "__main__":

@@ -438,7 +438,8 @@ def _describe(error: BaseException) -> dict:
 
 def _source_line(filename: str, number: int) -> str:
     """A student line as the job's snippets gave it (they are in linecache; nothing is read from disk)."""
-    lines = linecache.cache.get(filename, (0, None, [], ""))[2]
+    entry = linecache.cache.get(filename)
+    lines = entry[2] if entry is not None and len(entry) > 2 else []
     return lines[number - 1].strip() if isinstance(number, int) and 0 < number <= len(lines) else ""
 
 

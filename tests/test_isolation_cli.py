@@ -250,7 +250,8 @@ def _stub(exercise) -> str:
 # --------------------------------------------------------------------------- two gradings at once
 
 
-VICTIM_DELAY = 8.0  # the victim's first two exercises (the first two children) sleep this long, then answer right
+VICTIM_DELAY = 2.5  # each victim exercise sleeps this long in its first case, then answers right: every sandbox
+# child (a chain of four exercises) lives about 10 s
 ATTACK_PIDS = '''
 import ctypes, os, resource, signal
 libc = ctypes.CDLL(None, use_errno=True)
@@ -274,12 +275,12 @@ raise PermissionError(1, "every attempt was refused")
 
 
 def test_a_submission_cannot_touch_another_graded_at_the_same_time(deployment, traversable_tmp, assignment):
-    """The victim's first exercises are slow but right; while they run, the attacker's update_lr goes for the
+    """The victim's exercises are slow but right; while they run, the attacker's update_lr goes for the
     victim's grader, worker and children (their exact pids, found by this test from outside: never a guessed
     pid, so that a failure could only hurt the victim) and for its own worker."""
     update_lr = assignment.exercise("update_lr")
     once = f"if not _SLEPT:\n    _SLEPT.append(1)\n    time.sleep({VICTIM_DELAY})"  # the first case only
-    slow = {e.name: wrapped(e, once, top="import time\n_SLEPT = []") for e in assignment.exercises[:2]}
+    slow = {e.name: wrapped(e, once, top="import time\n_SLEPT = []") for e in assignment.exercises}
     victim_root = traversable_tmp / deployment.name / "concurrent-victim"
     workspace = prepare(victim_root)
     workspace.submission.write_bytes(nb.to_bytes(nb.solved(assignment, slow)))
@@ -312,7 +313,7 @@ def _wait_for_children(root: Path, grader_pid: int) -> list[int]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         found = {int(line.split()[1]) for line in processes_under(root)} | {grader_pid}
-        if len(found) >= 4:  # the grader, its worker and the two slow children
+        if len(found) >= 4:  # the grader, its worker and its two children (two chains of slow exercises)
             return sorted(found)
         time.sleep(0.05)
     raise AssertionError("the victim's sandbox children never appeared")

@@ -131,6 +131,22 @@ def test_decoded_arrays_are_fresh_writeable_copies():
     assert original[0, 0] == 0
 
 
+def test_large_received_arrays_are_views_and_never_share_memory():
+    """Buffers of 64 KB or more are read into a bytearray and decoded as views (no copy); a forged tree that names
+    one buffer twice still gets two arrays that share no memory."""
+    big = np.arange(float(wire.LARGE_READ)).reshape(-1, 16)
+    stream = io.BytesIO()
+    buffers: list = []
+    wire.write_frame(stream, {"value": wire.encode([big, big * 2], buffers)}, buffers)
+    message, received = wire.read_frame(io.BytesIO(stream.getvalue()), max_bytes=1 << 30)
+    first, second = wire.decode(message["value"], received)
+    assert isinstance(received[0], bytearray) and np.shares_memory(first, received[0])
+    assert np.array_equal(first, big) and np.array_equal(second, big * 2) and first.flags.writeable
+    twice = {"t": "list", "items": [message["value"]["items"][0], message["value"]["items"][0]]}
+    one, other = wire.decode(twice, received)
+    assert np.array_equal(one, other) and not np.shares_memory(one, other)
+
+
 class _Sub(np.ndarray):
     pass
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +29,31 @@ class ClusterError(RuntimeError):
 
 def grade_notebook(data: bytes, file_name: str, settings: GraderSettings) -> dict[str, Any]:
     """The Dask task: grade a notebook given as bytes; return the report as plain data and the version used."""
-    grader = _grader(settings)
     with _GRADING, tempfile.TemporaryDirectory(prefix="optkit-batch-") as folder:
+        grader = _WORKER_GRADER.for_settings(settings)
         path = Path(folder) / Path(file_name).name
         path.write_bytes(data)
         report = grader.grade(path)
     return {"version": grader.version, "report": report_to_data(report)}
 
 
-@lru_cache(maxsize=2)
-def _grader(settings: GraderSettings) -> Grader:
-    return settings.grader()
+class _ProcessGrader:
+    """The one Grader of a Dask worker process (created on first use); a task with other settings closes it and
+    gets a new one, so no sandbox worker is left behind by an earlier batch."""
+
+    def __init__(self) -> None:
+        self._settings: GraderSettings | None = None
+        self._grader: Grader | None = None
+
+    def for_settings(self, settings: GraderSettings) -> Grader:
+        if self._grader is None or self._settings != settings:
+            if self._grader is not None:
+                self._grader.close()
+            self._grader, self._settings = settings.grader(), settings
+        return self._grader
+
+
+_WORKER_GRADER = _ProcessGrader()  # holds nothing until a task runs; used under _GRADING only
 
 
 class ClusterPool:

@@ -86,10 +86,7 @@ class LocalPool:
         try:
             while queue or any(slot.task for slot in slots):
                 for slot in slots:
-                    if slot.task is None and queue:
-                        slot.task, slot.started = queue.popleft(), time.monotonic()
-                        tries[slot.task.student] += 1
-                        slot.connection.send_bytes(json.dumps({"path": str(slot.task.path)}).encode())
+                    self._assign(slot, queue, tries)
                 busy = [slot for slot in slots if slot.task]
                 wait([s.connection for s in busy] + [s.process.sentinel for s in busy], timeout=1.0)
                 for index, slot in enumerate(slots):
@@ -98,6 +95,7 @@ class LocalPool:
                     outcome = self._reply(slot)
                     if outcome is not None:
                         slot.task = None
+                        self._assign(slot, queue, tries)  # the worker grades on while the caller records this one
                         yield outcome
                     elif not slot.process.is_alive() or time.monotonic() - slot.started > self.stuck_after:
                         task, slot.task = slot.task, None
@@ -110,6 +108,14 @@ class LocalPool:
         finally:
             for slot in slots:
                 self._stop(slot)
+
+    @staticmethod
+    def _assign(slot: _Slot, queue: deque[Task], tries: dict[str, int]) -> None:
+        """Send an idle worker the next task, if any."""
+        if slot.task is None and queue:
+            slot.task, slot.started = queue.popleft(), time.monotonic()
+            tries[slot.task.student] += 1
+            slot.connection.send_bytes(json.dumps({"path": str(slot.task.path)}).encode())
 
     def _reply(self, slot: _Slot) -> Outcome | None:
         if slot.task is None:

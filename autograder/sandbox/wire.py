@@ -23,7 +23,7 @@ import json
 import math
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
 import numpy as np
@@ -53,6 +53,7 @@ FEW_VALUES = 100_000  # and any frame this many
 NUMERIC_KINDS = frozenset("biufc")
 MAX_INT_BITS = 12_000  # about 3600 digits: below Python's limit for converting int to text (JSON)
 FRAME_HEAD = struct.Struct("<II")
+LARGE_READ = 1 << 16  # buffers this large are read into a bytearray (see _read_exactly)
 BUFFER_HEAD = struct.Struct("<Q")
 
 
@@ -125,24 +126,33 @@ def _encode(value: Any, buffers: list[Chunk], depth: int, seen: dict[int, int], 
 def decode(tree: Any, buffers: Sequence[Chunk]) -> Any:
     """Rebuild plain data from :func:`encode`'s output, validating every node.
 
-    Arrays are copies of read-only buffers (bytes received) and views of writable ones (a sandbox child's
-    private copy-on-write mapping of its inputs).
+    Arrays are copies of read-only buffers (small ones received) and views of writable ones (large ones
+    received, a sandbox child's private copy-on-write mapping of its inputs).
 
     Whatever the tree holds, the only exception is WireError (also past MAX_DECODED_NODES values).
     """
     try:
-        return _decode(tree, buffers, 0, [], [0])
+        return _decode(tree, buffers, 0, _Decoding())
     except WireError:
         raise
     except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as error:
         raise WireError(f"malformed value ({type(error).__name__})") from None
 
 
-def _decode(node: Any, buffers: Sequence[Chunk], depth: int, made: list[Any], count: list[int]) -> Any:
+@dataclass
+class _Decoding:
+    """What one decode has built so far: objects an alias may name, values counted, buffers turned into views."""
+
+    made: list[Any] = field(default_factory=list)
+    count: int = 0
+    viewed: set[int] = field(default_factory=set)
+
+
+def _decode(node: Any, buffers: Sequence[Chunk], depth: int, state: _Decoding) -> Any:
     if depth > MAX_DEPTH + 1 or not isinstance(node, dict):
         raise WireError("malformed value")
-    count[0] += 1
-    if count[0] > MAX_DECODED_NODES:
+    state.count += 1
+    if state.count > MAX_DECODED_NODES:
         raise WireError("too many values")
     tag = node.get("t")
     if tag == "py":
@@ -154,43 +164,45 @@ def _decode(node: Any, buffers: Sequence[Chunk], depth: int, made: list[Any], co
         return float(_expect(node, "v", str))
     if tag == "alias":
         index = _expect(node, "of", int)
-        if not 0 <= index < len(made):
+        if not 0 <= index < len(state.made):
             raise WireError("bad alias")
-        return made[index]
+        return state.made[index]
     if tag == "tuple":
-        return tuple(_decode(item, buffers, depth + 1, made, count) for item in _expect(node, "items", list))
+        return tuple(_decode(item, buffers, depth + 1, state) for item in _expect(node, "items", list))
     if tag == "list":
         items: list[Any] = []
-        made.append(items)
-        items.extend(_decode(item, buffers, depth + 1, made, count) for item in _expect(node, "items", list))
+        state.made.append(items)
+        items.extend(_decode(item, buffers, depth + 1, state) for item in _expect(node, "items", list))
         return items
     if tag == "dict":
-        return _decode_dict(node, buffers, depth, made, count)
+        return _decode_dict(node, buffers, depth, state)
     if tag in ("ndarray", "npscalar"):
-        array = _decode_array(node, buffers, scalar=tag == "npscalar")
+        array = _decode_array(node, buffers, tag == "npscalar", state.viewed)
         if tag == "ndarray":
-            made.append(array)
+            state.made.append(array)
         return array
     if tag == "opaque":
         return Opaque(str(_expect(node, "type", str))[:200], str(node.get("reason", "not plain data"))[:200])
     raise WireError(f"unknown tag {tag!r}")
 
 
-def _decode_dict(node: dict, buffers: Sequence[Chunk], depth: int, made: list[Any], count: list[int]) -> dict:
+def _decode_dict(node: dict, buffers: Sequence[Chunk], depth: int, state: _Decoding) -> dict:
     pairs = _expect(node, "items", list)
     if not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
         raise WireError("malformed dict")
     result: dict[Any, Any] = {}
-    made.append(result)
+    state.made.append(result)
     for raw_key, raw_value in pairs:
-        key = _decode(raw_key, buffers, depth + 1, made, count)
+        key = _decode(raw_key, buffers, depth + 1, state)
         if not (type(key) in (str, int, bool, float, tuple) or key is None):
             raise WireError("dict key is not plain data")
-        result[key] = _decode(raw_value, buffers, depth + 1, made, count)
+        result[key] = _decode(raw_value, buffers, depth + 1, state)
     return result
 
 
-def _decode_array(node: dict, buffers: Sequence[Chunk], scalar: bool) -> Any:
+def _decode_array(node: dict, buffers: Sequence[Chunk], scalar: bool, viewed: set[int]) -> Any:
+    """An array over its buffer: a view of a writable buffer the first time (later arrays naming the same buffer get
+    copies: no two decoded arrays share memory unless an alias says they are one), else a copy."""
     try:
         dtype = np.dtype(_expect(node, "dtype", str))
     except TypeError as error:
@@ -207,8 +219,9 @@ def _decode_array(node: dict, buffers: Sequence[Chunk], scalar: bool) -> Any:
     if len(data) != math.prod(shape) * dtype.itemsize:
         raise WireError("buffer size does not match shape and dtype")
     array = np.frombuffer(data, dtype=dtype).reshape(shape)
-    if not array.flags.writeable:
+    if not array.flags.writeable or index in viewed:
         array = array.copy()
+    viewed.add(index)
     return array[()] if scalar else array
 
 
@@ -276,7 +289,19 @@ def json_values_bound(data: bytes) -> int:
 
 
 def _read_exactly(stream: Readable, size: int) -> Any:
-    """``size`` bytes (one chunk as the stream gave it, or joined); WireError at an early end."""
+    """``size`` bytes (one chunk as the stream gave it, or joined; a large read from a file object straight into a
+    bytearray, so that arrays decoded from it are views, not copies); WireError at an early end."""
+    readinto = getattr(stream, "readinto", None)
+    if size >= LARGE_READ and readinto is not None:
+        data = bytearray(size)
+        with memoryview(data) as view:
+            filled = 0
+            while filled < size:
+                count = readinto(view[filled:])
+                if not count:
+                    raise WireError("stream ended inside a frame")
+                filled += count
+        return data
     chunks: list[Any] = []
     remaining = size
     while remaining:

@@ -229,7 +229,7 @@ def test_a_protected_folder_inside_a_readable_one_is_found(tmp_path):
 def test_the_full_confinement_is_verified_and_described(tmp_path):
     level = confine.Confinement(confine.default_policy(str(tmp_path), [str(Path(__file__).parent)])).level
     assert level.isolated, level.missing
-    assert re.fullmatch(r"Landlock ABI \d+ \+ seccomp \+ (own uid per exercise \+ )?rlimits", level.describe())
+    assert re.fullmatch(r"Landlock ABI \d+ \+ seccomp \+ (own uid per child \+ )?rlimits", level.describe())
     assert ("own uid" in level.describe()) == (os.geteuid() == 0)
 
 
@@ -257,7 +257,7 @@ def test_the_opt_out_says_not_isolated(tmp_path):
 
 
 @pytest.mark.parametrize("message", [
-    Level(True, 7, True, "own uid per exercise", ()),
+    Level(True, 7, True, "own uid per child", ()),
     Level(True, 0, True, "", ("Landlock is not available",)),
     Started("update_lr", 1234),
     Frame("update_lr", 99),

@@ -33,8 +33,15 @@ class Outcome:
 
 
 def report_to_data(report: GradeReport) -> dict[str, Any]:
-    """A report as JSON-ready plain data."""
-    return dataclasses.asdict(report)
+    """A report as JSON-ready plain data (what ``dataclasses.asdict`` gives, built directly: its deep copies of
+    every leaf cost more than a batch's bookkeeping of a submission should)."""
+    exercises = [{**_fields(exercise), "cases": [_fields(case) for case in exercise.cases]}
+                 for exercise in report.exercises]
+    return {**_fields(report), "exercises": exercises, "internal_errors": list(report.internal_errors)}
+
+
+def _fields(instance: Any) -> dict[str, Any]:
+    return {field.name: getattr(instance, field.name) for field in dataclasses.fields(instance)}
 
 
 def report_from_data(data: dict[str, Any]) -> GradeReport:

@@ -134,8 +134,10 @@ MESSAGES: dict[str, Any] = {kind.event: kind for kind in (Request, Level, Starte
 
 
 def header(message: Any) -> dict[str, Any]:
-    """The JSON header of a message."""
-    return {"event": message.event, **asdict(message)}
+    """The JSON header of a message (only a request nests dataclasses; the others, sent per frame, are flat)."""
+    if isinstance(message, Request):
+        return {"event": message.event, **asdict(message)}
+    return {"event": message.event, **{field.name: getattr(message, field.name) for field in fields(message)}}
 
 
 def parse(raw: Any) -> Any:

@@ -113,6 +113,7 @@ class Grader:
                     attempts_left -= 1
                     if not attempts_left:
                         raise GraderError(f"{error}, in {SANDBOX_ATTEMPTS} sandboxes in a row") from None
+                    plugin.internal_errors.append(f"{error}; the run was repeated in a new sandbox")
 
         level = sandbox.require_isolation()
         with importable(self.tests_dir, self.files.utils_dir):  # hidden tests import their helpers by name

@@ -419,8 +419,8 @@ def print_grader_table(figures: list[GraderFigures]) -> None:
   largest proc: peak RSS of the largest single process of the command's tree (grader, sandbox worker or one of
       its children), from the kernel's accounting (os.wait4 ru_maxrss), max over every run. Exact.
   grader / worker / child: peak RSS (VmHWM) of the grader process, of the sandbox worker, and of the largest
-      sandbox child (one per exercise, forked from the worker; 'children' counts them), sampled in /proc every
-      2 ms during one extra run. A forked child's RSS counts the pages it shares with the worker.
+      sandbox child (one per chain of exercises, forked from the worker; 'children' counts those seen),
+      sampled in /proc every 2 ms during one extra run. A forked child's RSS counts the pages it shares with the worker.
   sum g+w+c: grader + worker + largest child, each at its own peak: an upper bound of the total footprint.
   tree RSS / tree PSS: the largest simultaneous sum over the tree, sampled; PSS splits shared pages between
       the processes that share them, so 'tree PSS' is the closest figure to the memory really used.""")

@@ -125,6 +125,7 @@ def test_a_worker_lost_mid_run_is_the_tools_fault_never_the_students(submissions
         if kills == 1:
             report = grader.grade(submissions["complete"])
             assert report.score == report.max_score == 100
+            assert len(report.internal_errors) == 1 and "repeated in a new sandbox" in report.internal_errors[0]
         else:
             with pytest.raises(grade.GraderError, match=r"sandbox worker failed during the run.*2 sandboxes in a row"):
                 grader.grade(submissions["complete"])

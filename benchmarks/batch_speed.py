@@ -4,12 +4,14 @@ What is measured, all in one run:
 
 1. ``python -m autograder grade-all DIR --jobs J`` on COUNT generated submissions, a mix of
    complete (40%), typical mistakes (25%), untouched release (15%), broken JSON (10%) and hostile
-   (10%: the demo's results-forging ``os._exit`` exercise; one in a hundred of them also has the
+   (10%: the demo's results-forging ``os._exit`` exercise; one in a thousand submissions also has the
    demo's endless loop, which costs its 5 s time limit).  Each notebook carries its student id, so
    all contents differ.  Wall time from spawn to exit gives the throughput; per-submission latency
    (p50/p95) is each grade's own time as the ledger recorded it.  Every process under grade-all is
    sampled in /proc: per batch worker, the peak of its own RSS (VmHWM) and the peak PSS of the
-   worker together with the sandbox processes it started.
+   worker together with the sandbox processes it started.  Twice: with a fresh confined child per
+   exercise (the default), then with ``--child-per-submission`` (each submission's exercises in one
+   child), each run grading every submission (``--force``).
 2. The same work done by looping ``python -m autograder grade SUB``: SAMPLE submissions of the same
    mix, one after another, extrapolated to COUNT (said so in the output).
 3. A cold single ``grade`` of the complete submission (median of 3), the figure that must not get slower.
@@ -45,6 +47,7 @@ from autograder.paths import RELEASE_NOTEBOOK
 from autograder.samples import build_submission, complete_solutions
 
 TARGET_RATE = 25.0
+MODES = {"a fresh child per exercise (default)": [], "one child per submission": ["--child-per-submission"]}
 TARGET_WORKER_MB = 200.0
 SAMPLE_INTERVAL_S = 0.05
 
@@ -142,10 +145,13 @@ def _pss(pid: int) -> int:
     return 0
 
 
-def bench_batch(folder: Path, jobs: int) -> dict:
+def bench_batch(folder: Path, jobs: int, options: list[str]) -> dict:
+    """grade-all over the folder (``--force``: every submission, whatever an earlier run recorded)."""
+    ledger = folder / ".optkit" / "optimization_methods.jsonl"
+    recorded = len(ledger.read_text().splitlines()) if ledger.exists() else 0
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "autograder", "grade-all", str(folder), "--jobs", str(jobs),
-                                "--csv", str(folder.parent / "grades.csv")],
+                                "--csv", str(folder.parent / "grades.csv"), "--force", *options],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     sampler = TreeSampler(process.pid)
     sampler.start()
@@ -153,8 +159,7 @@ def bench_batch(folder: Path, jobs: int) -> dict:
     wall = time.perf_counter() - started
     sampler.stop.set()
     sampler.join()
-    ledger = folder / ".optkit" / "optimization_methods.jsonl"
-    seconds = [json.loads(line)["report"]["seconds"] for line in ledger.read_text().splitlines()]
+    seconds = [json.loads(line)["report"]["seconds"] for line in ledger.read_text().splitlines()[recorded:]]
     return {"exit": process.returncode, "wall": wall, "count": len(seconds), "latencies": seconds,
             "worker_hwm": sampler.worker_hwm, "worker_pss": sampler.worker_tree_pss, "summary": summary}
 
@@ -181,6 +186,22 @@ def profile(path: Path, count: int = 20) -> str:
     return out.getvalue()
 
 
+def _print_batch(label: str, batch: dict, args: argparse.Namespace, per_cli: float) -> None:
+    rate = batch["count"] / batch["wall"]
+    hwm = max(batch["worker_hwm"].values(), default=0) / 1024
+    pss = max(batch["worker_pss"].values(), default=0) / 1024
+    print(f"\ngrade-all --jobs {args.jobs}, {label}: {batch['count']} graded in {batch['wall']:.1f} s, "
+          f"exit {batch['exit']}")
+    print(f"  throughput            {rate:.2f} submissions/s (target {TARGET_RATE:g}: "
+          f"{'met' if rate >= TARGET_RATE else 'NOT met'}); {rate * per_cli:.1f}x a loop of `grade`")
+    print(f"  latency p50 / p95     {_percentile(batch['latencies'], 0.5):.3f} s / "
+          f"{_percentile(batch['latencies'], 0.95):.3f} s per submission")
+    verdict = "met" if max(hwm, pss) < TARGET_WORKER_MB else "NOT met"
+    print(f"  peak per worker       {hwm:.0f} MB RSS (the worker process), {pss:.0f} MB PSS (worker + its "
+          f"sandbox processes); target {TARGET_WORKER_MB:g} MB: {verdict}")
+    print(f"  workers seen          {len(batch['worker_hwm'])}")
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -196,29 +217,20 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="optkit-batch-bench-") as scratch:
         root = Path(scratch)
         paths = generate(root / "class", args.count)
-        print(f"{args.count} submissions generated; grade-all --jobs {args.jobs} ...", flush=True)
-        batch = bench_batch(root / "class", args.jobs)
-        rate = batch["count"] / batch["wall"]
+        batches = {}
+        for label, options in MODES.items():
+            print(f"{args.count} submissions; grade-all --jobs {args.jobs} {' '.join(options)} ...", flush=True)
+            batches[label] = bench_batch(root / "class", args.jobs, options)
         step = max(1, len(paths) // args.sample)
         print(f"CLI loop on {args.sample} of them ...", flush=True)
         per_cli = bench_cli_loop(paths[::step][: args.sample], root)
         cold = bench_cold(paths[0], root)
-        hwm = max(batch["worker_hwm"].values(), default=0) / 1024
-        pss = max(batch["worker_pss"].values(), default=0) / 1024
-        print(f"\ngrade-all --jobs {args.jobs}: {batch['count']} graded in {batch['wall']:.1f} s, exit {batch['exit']}")
-        print(f"  throughput            {rate:.2f} submissions/s (target {TARGET_RATE:g}: "
-              f"{'met' if rate >= TARGET_RATE else 'NOT met'})")
-        print(f"  latency p50 / p95     {_percentile(batch['latencies'], 0.5):.3f} s / "
-              f"{_percentile(batch['latencies'], 0.95):.3f} s per submission")
-        print(f"  peak per worker       {hwm:.0f} MB RSS (the worker process), {pss:.0f} MB PSS (worker + its "
-              f"sandbox processes); target {TARGET_WORKER_MB:g} MB: "
-              f"{'met' if max(hwm, pss) < TARGET_WORKER_MB else 'NOT met'}")
-        print(f"  workers seen          {len(batch['worker_hwm'])}")
+        for label, batch in batches.items():
+            _print_batch(label, batch, args, per_cli)
         print(f"looping `grade` (measured on {args.sample}, extrapolated to {args.count}): {per_cli:.2f} s each, "
-              f"{per_cli * args.count:.0f} s in all, {1 / per_cli:.2f} submissions/s "
-              f"(grade-all is {rate * per_cli:.1f}x faster)")
+              f"{per_cli * args.count:.0f} s in all, {1 / per_cli:.2f} submissions/s")
         print(f"cold single `grade` of a complete submission: {cold:.2f} s (median of 3)")
-        print("\n" + batch["summary"])
+        print("\n" + batches[next(iter(MODES))]["summary"])
         if args.profile:
             print(profile(paths[0]))
     return 0

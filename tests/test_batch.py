@@ -47,6 +47,18 @@ def test_every_submission_gets_the_grade_the_single_command_gives(graded_folder,
     assert float(rows["eve_endless_loop"]["total"]) == 90  # the loop costs its own exercise only
 
 
+def test_one_child_per_submission_gives_the_same_grades(graded_folder, tmp_path):
+    """--child-per-submission: each submission's exercises in one chain (the endless loop costs its own exercise,
+    the rest of the chain goes on in a new child); every grade as with a child per exercise."""
+    folder, paths, _ = graded_folder
+    subs = write_folder(tmp_path / "subs", {student: path.read_bytes() for student, path in paths.items()})
+    run = autograder("grade-all", str(tmp_path / "subs"), "--jobs", "2", "--csv", str(tmp_path / "grades.csv"),
+                     "--timeout", TIMEOUT, "--child-per-submission")
+    assert run.returncode == 0, run.stderr
+    assert sorted(subs) == sorted(paths)
+    assert read_csv(tmp_path / "grades.csv") == read_csv(folder / "grades.csv")
+
+
 def test_csv_has_one_column_per_exercise_rows_sorted(graded_folder, assignment):
     folder, _, _ = graded_folder
     lines = (folder / "grades.csv").read_text().splitlines()

@@ -607,14 +607,15 @@ def test_child_sees_no_grader_environment(probes):
     assert set(names) <= {*runner.PASSED_ENVIRONMENT, *runner.SINGLE_THREADED, "HOME", "PYTHONHASHSEED", "LC_CTYPE"}
 
 
-def test_exercises_do_not_share_state(isolated_tmp):
-    """What one exercise's code changes (builtins, numpy, the seed, sys.stdout) is gone in the next exercise of
-    the same child."""
+@pytest.mark.parametrize("per_child", [1, 0], ids=["child-per-exercise", "child-per-submission"])
+def test_exercises_do_not_share_state(isolated_tmp, per_child):
+    """What one exercise's code changes (builtins, numpy, the seed, sys.stdout) is gone in the next: a fresh child,
+    or (one child per submission) the state the worker left put back."""
     first = _job("first", "import builtins, sys\ndef probe():\n    builtins.LEAKED = 1\n    np.allclose = None\n"
                           "    np.random.seed(5)\n    sys.stdout = None\n    return 1")
     second = _job("second", "import builtins\ndef probe():\n    print('mine')\n"
                             "    return [hasattr(builtins, 'LEAKED'), np.allclose is None, np.random.rand()]")
-    with Sandbox(Limits(timeout=5.0, parallel=1)) as sandbox:
+    with Sandbox(Limits(timeout=5.0, parallel=1, exercises_per_child=per_child)) as sandbox:
         fresh = _only(sandbox.run([second])["second"])
         runs = sandbox.run([first, second])
     assert _only(runs["first"]) == 1
@@ -622,14 +623,16 @@ def test_exercises_do_not_share_state(isolated_tmp):
     assert runs["second"].output == "mine\n"
 
 
-def test_an_exercise_that_ends_its_child_costs_only_itself(isolated_tmp):
-    """One child runs a chain of exercises; one that exits, hangs or floods is reported and the chain goes on."""
+@pytest.mark.parametrize("per_child", [1, 0], ids=["child-per-exercise", "child-per-submission"])
+def test_an_exercise_that_ends_its_child_costs_only_itself(isolated_tmp, per_child):
+    """An exercise that exits, hangs or floods is reported; the others run (in a chain: the rest of it goes on
+    in a new child)."""
     jobs = [_job("before", "def probe():\n    print('before')\n    return 1"),
             _job("exits", "import os\ndef probe():\n    print('bye')\n    os._exit(7)"),
             _job("hangs", "def probe():\n    while True:\n        pass"),
             _job("floods", "def probe():\n    return np.ones(1 << 18)"),  # 2 MB, over the 1 MB limit
             _job("after", "def probe():\n    print('after')\n    return 2")]
-    with Sandbox(Limits(timeout=1.0, parallel=1, result_mb=1)) as sandbox:
+    with Sandbox(Limits(timeout=1.0, parallel=1, result_mb=1, exercises_per_child=per_child)) as sandbox:
         runs = sandbox.run(jobs)
     assert (_only(runs["before"]), runs["before"].output) == (1, "before\n")
     assert "exit code 7" in (runs["exits"].stopped or "") and runs["exits"].output == "bye\n"
@@ -639,15 +642,21 @@ def test_an_exercise_that_ends_its_child_costs_only_itself(isolated_tmp):
     assert runs["after"].seconds < 1
 
 
-def test_end_of_job_frames_forged_by_student_code_cost_only_its_own_chain(isolated_tmp):
-    """A child may write the end-of-job frame itself: its chain's jobs then end early with no result (its own
-    exercises' loss, never credit: frames are judged by case id); another chain runs as if nothing happened."""
+@pytest.mark.parametrize("per_child", [1, 0], ids=["child-per-exercise", "child-per-submission"])
+def test_end_of_job_frames_forged_by_student_code_cost_only_its_own_chain(isolated_tmp, per_child):
+    """A child may write the end-of-job frame itself. With a child per exercise that only ends its own exercise;
+    in a chain, the chain's jobs end early with no result (its own exercises' loss, never credit: frames are
+    judged by case id). Another child runs as if nothing happened."""
     forger = _job("forger", "import os\ndef probe(x):\n    os.write(3, bytes(8))\n    return x", calls=((1,),))
-    with Sandbox(Limits(timeout=5.0, parallel=2)) as sandbox:
-        runs = sandbox.run([forger, _job("other", "def probe():\n    return 4"),
-                            _job("same-chain", "def probe():\n    return 3")])
-    assert runs["forger"].stopped == runs["same-chain"].stopped == "your code's process gave no result for some cases"
-    assert runs["forger"].values == runs["same-chain"].values == {}
+    same = _job("same-chain", "def probe():\n    return 3")
+    with Sandbox(Limits(timeout=5.0, parallel=2, exercises_per_child=per_child)) as sandbox:
+        runs = sandbox.run([forger, same, _job("other", "def probe():\n    return 4")])
+    assert runs["forger"].stopped == "your code's process gave no result for some cases"
+    assert runs["forger"].values == {}
+    if per_child == 1:
+        assert (_only(runs["same-chain"]), runs["same-chain"].stopped) == (3, None)
+    else:
+        assert runs["same-chain"].stopped == "your code's process gave no result for some cases"
     assert (_only(runs["other"]), runs["other"].stopped) == (4, None)
 
 

@@ -28,8 +28,9 @@ def grade_all(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     files = resolve(args.assignment, args.course)  # CourseError: exit 2 (autograder.cli.main)
     chosen = files if args.assignment or args.course else None  # None: each worker finds the kit's own
-    # One chain per submission: the batch's parallelism is its workers, and each fork costs CPU they share.
-    limits = Limits(timeout=args.timeout, memory_mb=args.memory_mb, parallel=1)
+    # One child at a time per submission: the batch's parallelism is its workers, which share the CPU.
+    limits = Limits(timeout=args.timeout, memory_mb=args.memory_mb, parallel=1,
+                    exercises_per_child=0 if args.child_per_submission else 1)
     settings = GraderSettings(limits, args.hidden_tests,
                               isolation=args.isolation, files=chosen)
     if args.isolation and not args.scheduler and (refusal := _isolation_refusal(settings.limits)):

@@ -55,6 +55,7 @@ class LimitSpec:
     output_shown: int
     result_bytes: int
     parallel: int
+    exercises_per_child: int = 1  # 0: a request's jobs dealt into ``parallel`` chains, a child each
 
 
 @dataclass(frozen=True)

@@ -55,11 +55,14 @@ class Limits:
     memory_mb: int = 256  # address space on top of the interpreter and numpy
     output_kb: int = 256  # what the student's code may print
     result_mb: int = 64  # what it may send back
-    parallel: int = max(1, min(4, os.cpu_count() or 1))
+    parallel: int = max(1, min(4, os.cpu_count() or 1))  # children at a time
+    # 1: a fresh confined child per exercise; 0: one child per chain of a submission's exercises (--child-per-
+    # submission: fewer forks, but an exercise's code can affect the same student's later exercises)
+    exercises_per_child: int = 1
 
     def as_message(self) -> LimitSpec:
         return LimitSpec(self.timeout, self.memory_mb << 20, self.output_kb << 10, 2000, self.result_mb << 20,
-                         self.parallel)
+                         self.parallel, self.exercises_per_child)
 
 
 @dataclass(frozen=True)

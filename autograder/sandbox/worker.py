@@ -171,21 +171,27 @@ class Child:
 
 
 def _serve(request: Request, inputs: CaseInputs, confinement: confine.Confinement, out) -> None:
-    """Run the request's jobs in at most ``parallel`` chains, each chain in one confined child.
+    """Run the request's jobs in chains of ``exercises_per_child`` (1: a fresh child per job), at most ``parallel``
+    children at a time.
 
     A chain's child runs its jobs one after another; a job that ends its child (crash, time limit, exit,
     overflow) is reported, and the rest of its chain goes on in a new child.
     """
     limits = asdict(request.limits)
-    chains = [list(request.jobs[first::request.limits.parallel])
-              for first in range(min(request.limits.parallel, len(request.jobs)))]
+    parallel = request.limits.parallel
+    length = request.limits.exercises_per_child or -(-len(request.jobs) // parallel)  # 0: dealt evenly
+    chains = [list(request.jobs[first:first + length]) for first in range(0, len(request.jobs), length)]
     running: dict[int, Child] = {}
     selector = selectors.DefaultSelector()
-    for chain in chains:
+
+    def start(chain: list[JobSpec]) -> None:
         child = _spawn(chain, inputs, limits, confinement, out)
         running[child.fd] = child
         selector.register(child.fd, selectors.EVENT_READ)
-    while running:
+
+    while chains or running:
+        while chains and len(running) < parallel:
+            start(chains.pop(0))
         timeout = max(0.0, min(child.deadline for child in running.values()) - time.monotonic())
         for key, _ in selector.select(timeout):
             _drain(running[key.fd], out)
@@ -195,9 +201,7 @@ def _serve(request: Request, inputs: CaseInputs, confinement: confine.Confinemen
                 del running[fd]
                 rest = _finish(child, out)
                 if rest:
-                    successor = _spawn(rest, inputs, limits, confinement, out)
-                    running[successor.fd] = successor
-                    selector.register(successor.fd, selectors.EVENT_READ)
+                    start(rest)
     selector.close()
 
 

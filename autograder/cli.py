@@ -141,7 +141,7 @@ def _add_grade_all(commands) -> None:
                        help="grade only these students")
     batch.add_argument("--child-per-submission", action="store_true",
                        help="run a submission's exercises one after another in one confined child instead of a "
-                            "fresh child per exercise: about 1.3x the throughput; each exercise still starts from "
+                            "fresh child per exercise: about 1.4x the throughput; each exercise still starts from "
                             "a restored state, but a student's code could affect their own later exercises "
                             "(never anyone else's; see SECURITY.md)")
     _add_limits(batch)

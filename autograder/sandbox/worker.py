@@ -4,14 +4,16 @@ Started by :mod:`autograder.sandbox.runner` as ``python -I worker.py --protect P
 [--assume-no PIECES] [--no-isolation]``.  It imports numpy once, prepares the confinement
 (:mod:`.confine`: Landlock ruleset, seccomp program, uid; checked in a probe
 child), reports the :class:`~.messages.Level` it reached, then serves batch
-requests until its input closes.  A request's jobs (one per exercise) are dealt
-into at most ``parallel`` chains; each chain runs in one forked child that
-confines itself irreversibly before any student code runs, then runs its jobs
-one after another: each job's definitions in a fresh namespace, numpy's and
-random's seeds as the worker left them, its output into a memfd of its own that
-the worker owns, one frame per case on the result pipe and an empty frame when
-the job is over.  The worker relays frames to the grader, gives each job its own
-wall-clock deadline and kills a child past it, and reads each job's output from
+requests until its input closes.  A request's jobs (one per exercise) are cut
+into chains of ``exercises_per_child`` (1 by default: a fresh child per
+exercise; 0: ``parallel`` even chains), at most ``parallel`` children at a time.
+Each chain runs in one forked child that confines itself irreversibly before
+any student code runs, then runs its jobs one after another: each job's
+definitions in a fresh namespace, numpy's and random's seeds as the worker left
+them, its output into a memfd of its own that the worker owns, one frame per
+case on the result pipe and an empty frame when the job is over.  The worker
+relays frames to the grader, gives each job its own wall-clock deadline and
+kills a child past it, and reads each job's output from
 its own descriptor: it never opens a path a child could have touched.  A job
 that ends its child (crash, time limit, exit, overflow) costs that job only:
 the rest of the chain goes on in a new child.  Nothing of a child survives it:

@@ -604,7 +604,8 @@ def test_child_sees_no_grader_environment(probes):
     names = probes["environment"]
     assert isinstance(names, list)
     assert "OPTKIT_TEST_SECRET" not in names
-    assert set(names) <= {*runner.PASSED_ENVIRONMENT, *runner.SINGLE_THREADED, "HOME", "PYTHONHASHSEED", "LC_CTYPE"}
+    allowed = {*runner.PASSED_ENVIRONMENT, *runner.SINGLE_THREADED, *runner.FIXED_MALLOC, "HOME", "PYTHONHASHSEED"}
+    assert set(names) <= allowed | {"LC_CTYPE"}
 
 
 @pytest.mark.parametrize("per_child", [1, 0], ids=["child-per-exercise", "child-per-submission"])
@@ -1073,3 +1074,81 @@ def test_nbformat_v3_worksheets_are_read(tmp_path):
     path = tmp_path / "v3.ipynb"
     path.write_bytes(_json(v3))
     assert [(cell.index, cell.source) for cell in read_submission(path)] == [(1, "def f():\n    return 3")]
+
+
+# --------------------------------------------------------------------------- the worker's relay buffer
+
+
+def _frames_through_relay(frames: list[bytes], piece: int) -> tuple[list[bytes], int]:
+    """Send ``frames`` through a pipe in pieces of ``piece`` bytes; cut them out of a Relay as the worker does."""
+    from autograder.sandbox import worker
+
+    relay, received = worker.Relay(size=64), []
+    stream = b"".join(frames)
+    read_fd, write_fd = os.pipe()
+    try:
+        for start in range(0, len(stream), piece):
+            os.write(write_fd, stream[start:start + piece])
+            relay.fill(read_fd)
+            while not _pipe_empty(read_fd):
+                relay.fill(read_fd)
+            while True:
+                with relay.view() as data:
+                    size = worker._frame_size(data)
+                    if size is None:
+                        break
+                    received.append(bytes(data[:size]))
+                relay.consume(size)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+    return received, len(relay._map)
+
+
+def _pipe_empty(fd: int) -> bool:
+    import select
+
+    return not select.select([fd], [], [], 0)[0]
+
+
+def _frame(message: dict, *buffers: bytes) -> bytes:
+    stream = io.BytesIO()
+    wire.write_frame(stream, message, list(buffers))
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("piece", [1, 7, 100, 4096])
+def test_the_relay_cuts_frames_whatever_pieces_the_pipe_gives(piece):
+    frames = [_frame({"kind": "case", "id": str(n)}, bytes([n]) * (n * 37)) for n in range(1, 20)]
+    frames += [wire.FRAME_HEAD.pack(0, 0), _frame({"big": 1}, os.urandom(5000), b"", b"x")]
+    received, size = _frames_through_relay(frames, piece)
+    assert received == frames  # whole, in order, byte for byte
+    assert size >= 5000  # grown past its 64 bytes for the largest frame
+
+
+def test_the_relay_buffer_is_not_inherited_by_children():
+    """MADV_DONTFORK: a forked child gets no mapping at the buffer's address (nothing to copy, no COW faults)."""
+    import ctypes
+
+    from autograder.sandbox import worker
+
+    relay = worker.Relay()
+    anchor = ctypes.c_char.from_buffer(relay._map)
+    address = ctypes.addressof(anchor)
+    del anchor
+
+    def mapped(maps: str) -> bool:
+        return any(int(low, 16) <= address < int(high, 16)
+                   for low, high in (line.split()[0].split("-") for line in maps.splitlines()))
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(write_fd, b"mapped" if mapped(Path("/proc/self/maps").read_text()) else b"absent")
+        os._exit(0)
+    os.close(write_fd)
+    answer = os.read(read_fd, 16)
+    os.close(read_fd)
+    os.waitpid(pid, 0)
+    assert mapped(Path("/proc/self/maps").read_text())
+    assert answer == b"absent"

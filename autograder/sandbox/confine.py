@@ -168,8 +168,5 @@ def _in_child(body) -> int:
 
 
 def _current_address_space() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 0
+    with open("/proc/self/statm", "rb") as statm:  # its first field: the size in pages (cheaper than status)
+        return int(statm.read().split()[0]) * resource.getpagesize()

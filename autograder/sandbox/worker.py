@@ -32,7 +32,7 @@ import selectors
 import signal
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this very kit, whatever is installed
@@ -61,6 +61,7 @@ import numpy.linalg  # noqa: E402
 import numpy.random  # noqa: E402
 
 PIPE_BYTES = 1 << 20
+KEPT_RELAY_BYTES = 32 << 20  # a relay buffer grown past this (a huge result) is not kept for the next child
 RESULT_FD = 3
 OUTPUT_FDS = 4  # a chain's output memfds, one per job, from here on
 HIGH_FDS = 256  # where a child's descriptors wait before they are given their numbers
@@ -80,13 +81,14 @@ def main(argv: list[str]) -> None:
     out = sys.stdout.buffer
     wire.write_frame(out, messages.header(confinement.level))
     inputs = CaseInputs()
+    relays: list[Relay] = []  # reused by one child after another
     gc.freeze()  # what the imports made is never collected: children do not touch (and copy) those pages
     while (frame := wire.read_frame(sys.stdin.buffer, max_bytes=1 << 31)) is not None:
         header, buffers = frame
         request = messages.parse(header)
         inputs.add(request, buffers)
         del header, buffers, frame  # the arrays now live in the sealed memfd: a smaller worker forks faster
-        _serve(request, inputs, confinement, out)
+        _serve(request, inputs, confinement, out, relays)
 
 
 class CaseInputs:
@@ -139,6 +141,60 @@ def _sealed(buffers: list[wire.Chunk]) -> list[memoryview]:
     return views
 
 
+class Relay:
+    """The bytes a child sent that the worker has not relayed yet, in an anonymous mapping the worker keeps for
+    the next child: no heap, no fresh pages to fault in, and not inherited by forked children (no page tables to
+    copy, no copy-on-write faults).  It grows to the largest frame a child sends (at most its result limit)."""
+
+    def __init__(self, size: int = 2 * PIPE_BYTES) -> None:
+        self._map = _unforked_mapping(size)
+        self.start = self.end = 0
+
+    @property
+    def kept(self) -> bool:
+        """Whether it is worth keeping for another child (not grown by a huge result)."""
+        return len(self._map) <= KEPT_RELAY_BYTES
+
+    def fill(self, fd: int) -> int:
+        """Read what the pipe holds into the free space (made first if there is none); 0 at the end of the pipe.
+        Raises BlockingIOError when the pipe is empty."""
+        if self.end == len(self._map):
+            self._make_room()
+        with memoryview(self._map) as whole, whole[self.end:] as space:
+            count = os.readv(fd, [space])
+        self.end += count
+        return count
+
+    def view(self) -> memoryview:
+        """What is pending (release it before the next fill)."""
+        return memoryview(self._map)[self.start:self.end]
+
+    def consume(self, size: int) -> None:
+        self.start += size
+        if self.start == self.end:
+            self.start = self.end = 0
+
+    def clear(self) -> None:
+        self.start = self.end = 0
+
+    def _make_room(self) -> None:
+        pending = self.end - self.start
+        if pending <= len(self._map) // 2:
+            self._map.move(0, self.start, pending)
+        else:  # one frame larger than half the mapping
+            larger = _unforked_mapping(2 * len(self._map))
+            larger[:pending] = self._map[self.start:self.end]
+            self._map.close()
+            self._map = larger
+        self.start, self.end = 0, pending
+
+
+def _unforked_mapping(size: int) -> mmap.mmap:
+    mapping = mmap.mmap(-1, size)
+    mapping.madvise(mmap.MADV_DONTFORK)
+    return mapping
+
+
 @dataclass
 class Child:
     """A confined child working through its chain of jobs, as the worker tracks it."""
@@ -148,8 +204,8 @@ class Child:
     fd: int  # the result pipe's reading end
     output_fds: list[int]  # one memfd per job of the chain (each closed once its job has ended)
     limits: dict
+    relay: Relay
     index: int = 0
-    buffer: bytearray = field(default_factory=bytearray)
     eof: bool = False
     received: int = 0  # result bytes of the running job
     frames: int = 0  # frames of the running job
@@ -172,7 +228,7 @@ class Child:
             wire.write_frame(out, messages.header(Started(self.job.exercise, self.pid)), flush=flush)
 
 
-def _serve(request: Request, inputs: CaseInputs, confinement: confine.Confinement, out) -> None:
+def _serve(request: Request, inputs: CaseInputs, confinement: confine.Confinement, out, relays: list[Relay]) -> None:
     """Run the request's jobs in chains of ``exercises_per_child`` (1: a fresh child per job), at most ``parallel``
     children at a time.
 
@@ -187,7 +243,7 @@ def _serve(request: Request, inputs: CaseInputs, confinement: confine.Confinemen
     selector = selectors.DefaultSelector()
 
     def start(chain: list[JobSpec]) -> None:
-        child = _spawn(chain, inputs, limits, confinement, out)
+        child = _spawn(chain, inputs, limits, confinement, out, relays.pop() if relays else Relay())
         running[child.fd] = child
         selector.register(child.fd, selectors.EVENT_READ)
 
@@ -202,12 +258,16 @@ def _serve(request: Request, inputs: CaseInputs, confinement: confine.Confinemen
                 selector.unregister(fd)
                 del running[fd]
                 rest = _finish(child, out)
+                if child.relay.kept:
+                    child.relay.clear()
+                    relays.append(child.relay)
                 if rest:
                     start(rest)
     selector.close()
 
 
-def _spawn(jobs: list[JobSpec], inputs: CaseInputs, limits: dict, confinement: confine.Confinement, out) -> Child:
+def _spawn(jobs: list[JobSpec], inputs: CaseInputs, limits: dict, confinement: confine.Confinement, out,
+           relay: Relay) -> Child:
     read_fd, write_fd = os.pipe()
     _widen_pipe(read_fd)
     output_fds = [os.memfd_create("exercise-output", os.MFD_CLOEXEC) for _ in jobs]
@@ -228,7 +288,7 @@ def _spawn(jobs: list[JobSpec], inputs: CaseInputs, limits: dict, confinement: c
             os._exit(code)
     os.close(write_fd)
     os.set_blocking(read_fd, False)
-    child = Child(jobs, pid, read_fd, output_fds, limits)
+    child = Child(jobs, pid, read_fd, output_fds, limits, relay)
     child.begin_job(out)
     return child
 
@@ -260,48 +320,59 @@ def _widen_pipe(fd: int) -> None:
 def _drain(child: Child, out) -> None:
     """Read what a child wrote and relay every complete frame, tagged with its job's exercise."""
     try:
-        chunk = os.read(child.fd, 1 << 20)
+        count = child.relay.fill(child.fd)
     except BlockingIOError:
         return
-    if not chunk:
+    if not count:
         child.eof = True
         return
-    child.received += len(chunk)
+    child.received += count
     if child.received > child.limits["result_bytes"]:
         _refuse(child, "bytes")
         return
-    child.buffer += chunk
     _relay_complete_frames(child, out)
     out.flush()  # once for every frame relayed
 
 
 def _relay_complete_frames(child: Child, out) -> None:
-    data = child.buffer
-    while len(data) >= 8 and child.overflow is None:
-        header_size, count = wire.FRAME_HEAD.unpack_from(data)
-        offset = 8 + header_size
-        for _ in range(count):
-            if len(data) < offset + 8:
+    while child.overflow is None:
+        with child.relay.view() as data:
+            size = _frame_size(data)
+            if size is None:
                 return
-            (size,) = wire.BUFFER_HEAD.unpack_from(data, offset)
-            offset += 8 + size
-        if len(data) < offset:
-            return
-        job = child.job
-        child.frames += 1
-        if job is None or child.frames > len(job.cases) + 2:  # a flood would starve the other children
-            _refuse(child, "frames")
-            return
-        if offset == len(JOB_DONE):  # the empty frame: the child says this job is over
-            ending = Ended(job.exercise, False, None, None, None, time.monotonic() - child.started,
-                           *_output(child))  # no exit status: the child goes on
-            wire.write_frame(out, messages.header(ending), flush=False)
-            child.index += 1
-            child.begin_job(out, flush=False)
-        else:
-            with memoryview(data) as view, view[:offset] as frame:  # relayed without a copy
-                wire.write_frame(out, messages.header(Frame(job.exercise, offset)), [frame], flush=False)
-        del data[:offset]
+            _relay_frame(child, data[:size], out)
+        child.relay.consume(size)
+
+
+def _frame_size(data: memoryview) -> int | None:
+    """The size of the frame at the start of ``data``, or None if it is not all there yet."""
+    if len(data) < wire.FRAME_HEAD.size:
+        return None
+    header_size, count = wire.FRAME_HEAD.unpack_from(data)
+    offset = wire.FRAME_HEAD.size + header_size
+    for _ in range(count):
+        if len(data) < offset + wire.BUFFER_HEAD.size:
+            return None
+        (size,) = wire.BUFFER_HEAD.unpack_from(data, offset)
+        offset += wire.BUFFER_HEAD.size + size
+    return offset if len(data) >= offset else None
+
+
+def _relay_frame(child: Child, frame: memoryview, out) -> None:
+    """Relay one complete frame of the running job, tagged with its exercise (an empty frame ends the job)."""
+    job = child.job
+    child.frames += 1
+    if job is None or child.frames > len(job.cases) + 2:  # a flood would starve the other children
+        _refuse(child, "frames")
+        return
+    if len(frame) == len(JOB_DONE):  # the empty frame: the child says this job is over
+        ending = Ended(job.exercise, False, None, None, None, time.monotonic() - child.started,
+                       *_output(child))  # no exit status: the child goes on
+        wire.write_frame(out, messages.header(ending), flush=False)
+        child.index += 1
+        child.begin_job(out, flush=False)
+    else:
+        wire.write_frame(out, messages.header(Frame(job.exercise, len(frame))), [frame], flush=False)
 
 
 def _refuse(child: Child, reason: str) -> None:
@@ -354,9 +425,10 @@ def _run_chain(jobs: list[JobSpec], inputs: CaseInputs) -> None:
     change the next exercise's result), not a protection: the chain's jobs are one submission's."""
     result = os.fdopen(RESULT_FD, "wb")
     streams = sys.stdout, sys.stderr
-    seeds = numpy.random.get_state(), random.getstate()
-    modules = [sys.modules[name] for name in SHARED_MODULES]
-    namespaces = [dict(vars(module)) for module in modules]
+    if len(jobs) > 1:  # a chain of one (the default) has nothing to restore: copying the namespaces would cost pages
+        seeds = numpy.random.get_state(), random.getstate()
+        modules = [sys.modules[name] for name in SHARED_MODULES]
+        namespaces = [dict(vars(module)) for module in modules]
     for index, job in enumerate(jobs):
         if index:
             os.dup2(OUTPUT_FDS + index, 1)

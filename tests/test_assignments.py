@@ -193,3 +193,33 @@ def test_grade_all_a_folder_of_the_second_assignment(files, second, tmp_path):
     assert lines[0] == "student,normalize,softmax,moving_average,total"
     totals = {line.split(",")[0]: float(line.split(",")[-1]) for line in lines[1:]}
     assert totals["ada"] == pytest.approx(100) and totals["cy"] == 0 and 60 <= totals["bo"] < 100
+
+
+OWN_FIXTURES = {  # what a hidden test module may define itself, and the softmax score it must then get
+    "its own reference fixture (an all-zero answer: the complete softmax fails)": (
+        '\n\n@pytest.fixture\ndef reference():\n    return lambda case: np.zeros_like(case.args[0])\n', 0.0),
+    "a case fixture of its own, indirectly parametrised (it renames the case: no student result has that id)": (
+        '\n\n@pytest.fixture\ndef case(request):\n    return Case(EXERCISE, "renamed", request.param.args)\n', 0.0),
+    "its own fixture beside the plugin's": (
+        '\n\n@pytest.fixture(autouse=True)\ndef seeded():\n    np.random.seed(0)\n', 40.0),
+}
+
+
+@pytest.mark.parametrize("addition, softmax_score", OWN_FIXTURES.values(), ids=OWN_FIXTURES.keys())
+def test_fixtures_a_hidden_test_module_defines_are_the_ones_it_gets(files, second, tmp_path, addition, softmax_score):
+    """The plugin hands tests its own fixture values directly: never in place of a module's own definitions."""
+    course = tmp_path / "course"
+    shutil.copytree(files.course, course)
+    module = resolve(NAME, course).hidden_tests / "test_softmax.py"
+    text = module.read_text() + addition
+    if "def case" in addition:
+        text = text.replace('@pytest.mark.parametrize("case", CASES, ids=str)',
+                            '@pytest.mark.parametrize("case", CASES, ids=str, indirect=True)')
+    module.write_text(text)
+    path = _notebook(files, complete_solutions(second), tmp_path / "complete.ipynb")
+    graded = cli("grade", path, "--course", course, "--results", tmp_path / "r.json")
+    assert graded.returncode == 0, graded.stderr
+    results = json.loads((tmp_path / "r.json").read_text())
+    softmax = sum(test["score"] for test in results["tests"] if "softmax" in test["tags"])
+    assert softmax == pytest.approx(softmax_score)
+    assert results["score"] == pytest.approx(60 + softmax_score)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _pytest.python import get_direct_param_fixture_func
 
 from autograder.checks.case import Case
 from autograder.checks.expect import CheckFailure
@@ -76,6 +77,7 @@ class GradingPlugin:
         self.assignment = assignment
         self.references = references or ReferenceResults(assignment)
         self.cases: list[Case] = []  # every collected case, in test order
+        self._arguments: dict[str, dict[str, Any]] = {}  # test id -> the arguments this plugin gives it directly
         self.start(lambda cases: {}, {})
 
     def start(self, run_cases: RunCases, problems: dict[str, str]) -> None:
@@ -99,6 +101,30 @@ class GradingPlugin:
         if untested:
             raise pytest.UsageError(f"no hidden tests for {sorted(untested)}")
         self.cases = cases
+        self._arguments = {item.nodeid: self._direct_arguments(item, case)
+                           for item, case in zip(items, cases, strict=True)}
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Give a test its case and this plugin's fixture values directly, before pytest fills in the rest: the
+        values are the ones the fixtures give, without pytest's per-test fixture requests (which cost more
+        than judging most cases)."""
+        funcargs = getattr(item, "funcargs", None)
+        if funcargs is not None:
+            funcargs.update(self._arguments.get(item.nodeid, {}))
+
+    def _direct_arguments(self, item: pytest.Item, case: Case) -> dict[str, Any]:
+        """The test's directly parametrised case and the fixtures of this plugin it asks for (not one that a
+        conftest or test module redefines)."""
+        values = {"student": self.result_of, "student_inputs": self.inputs_of, "reference": self.references.result}
+        arguments: dict[str, Any] = {}
+        for name, definitions in item._fixtureinfo.name2fixturedefs.items():  # type: ignore[attr-defined]
+            function = definitions[-1].func
+            if name == "case" and function is get_direct_param_fixture_func:
+                arguments[name] = case
+            elif name in values and getattr(function, "__self__", None) is self:
+                arguments[name] = values[name]
+        return arguments
 
     @pytest.fixture
     def student(self) -> Callable[[Case], Any]:
@@ -107,19 +133,18 @@ class GradingPlugin:
     @pytest.fixture
     def student_inputs(self) -> Callable[[Case], tuple]:
         """The positional arguments as the student's function left them (cases with ``watch_inputs``)."""
-
-        def inputs(case: Case) -> tuple:
-            self.result_of(case)
-            after = self.runs[case.exercise].args_after.get(case.id)
-            if after is None:
-                raise StudentFailure("your code's process sent back an incomplete result for this case")
-            return after
-
-        return inputs
+        return self.inputs_of
 
     @pytest.fixture
     def reference(self) -> Callable[[Case], Any]:
         return self.references.result
+
+    def inputs_of(self, case: Case) -> tuple:
+        self.result_of(case)
+        after = self.runs[case.exercise].args_after.get(case.id)
+        if after is None:
+            raise StudentFailure("your code's process sent back an incomplete result for this case")
+        return after
 
     def result_of(self, case: Case) -> Any:
         """The student's value for ``case``, or StudentFailure saying why there is none."""

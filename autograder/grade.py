@@ -26,6 +26,7 @@ from autograder.notebook.extract import ExtractionError, FunctionFinder
 from autograder.notebook.submission import SubmissionError, read_submission
 from autograder.notebook.version_check import file_problem, mismatch
 from autograder.reports.model import ExerciseResult, GradeReport
+from autograder.sandbox.known_runs import KnownRuns, freeze
 from autograder.sandbox.runner import Call, ExerciseRun, Job, Limits, Sandbox, SandboxLost, Snippet
 
 PYTEST_INI = Path(__file__).resolve().parent / "checks" / "pytest.ini"
@@ -47,12 +48,13 @@ class Grader:
     case, and one pytest session, collected once, runs the hidden tests of every
     submission (:class:`~autograder.checks.session.HiddenTests`).  Each
     submission's student code runs in its own sandbox children: see
-    :meth:`_open_sandbox`.
+    :meth:`_open_sandbox`; an exercise whose code this grader already ran, byte
+    for byte, gets that run again (:mod:`~autograder.sandbox.known_runs`).
     """
 
     def __init__(self, assignment: Assignment | None = None, limits: Limits = DEFAULT_LIMITS,
                  tests_dir: Path | None = None, master: Path | None = None, isolation: bool = True,
-                 files: AssignmentFiles | None = None) -> None:
+                 files: AssignmentFiles | None = None, known_runs: KnownRuns | None = None) -> None:
         self._assignment = assignment
         self.limits = limits
         self.isolation = isolation  # False: the --no-isolation opt-out (resource limits only)
@@ -62,6 +64,7 @@ class Grader:
         self.master = Path(master or self.files.master)
         self._references: ReferenceResults | None = None
         self._tests: tuple[HiddenTests, GradingPlugin] | None = None
+        self._known_runs = KnownRuns() if known_runs is None else known_runs  # code already run is not run again
 
     @property
     def assignment(self) -> Assignment:
@@ -104,16 +107,23 @@ class Grader:
         def run_cases(cases: dict[str, list[Case]]) -> dict[str, ExerciseRun]:
             jobs = [Job(name, name, snippets[name], tuple(Call(c.id, c.args, c.kwargs, c.watch_inputs) for c in group))
                     for name, group in cases.items()]
+            known = {job.exercise: run for job in jobs if (run := self._known_runs.get(job)) is not None}
+            new = [job for job in jobs if job.exercise not in known]
             attempts_left = SANDBOX_ATTEMPTS
             while True:
                 try:
                     # Student code runs here, and only here: in the sandbox's confined children.
-                    return self._open_sandbox().run(jobs)
+                    runs = self._open_sandbox().run(new)
+                    break
                 except SandboxLost as error:
                     attempts_left -= 1
                     if not attempts_left:
                         raise GraderError(f"{error}, in {SANDBOX_ATTEMPTS} sandboxes in a row") from None
                     plugin.internal_errors.append(f"{error}; the run was repeated in a new sandbox")
+            for job in new:
+                freeze(runs[job.exercise])
+                self._known_runs.keep(job, runs[job.exercise])
+            return {**known, **runs}
 
         level = sandbox.require_isolation()
         with importable(self.tests_dir, self.files.utils_dir):  # hidden tests import their helpers by name
@@ -152,6 +162,7 @@ class Grader:
         return self._tests
 
     def _close_tests(self) -> None:
+        self._known_runs.clear()  # a new session collects its cases anew
         if self._tests is not None:
             self._tests[0].close()
             self._tests = None

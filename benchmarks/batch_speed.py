@@ -6,12 +6,16 @@ What is measured, all in one run:
    complete (40%), typical mistakes (25%), untouched release (15%), broken JSON (10%) and hostile
    (10%: the demo's results-forging ``os._exit`` exercise; one in a thousand submissions also has the
    demo's endless loop, which costs its 5 s time limit).  Each notebook carries its student id, so
-   all contents differ.  Wall time from spawn to exit gives the throughput; per-submission latency
-   (p50/p95) is each grade's own time as the ledger recorded it.  Every process under grade-all is
-   sampled in /proc: per batch worker, the peak of its own RSS (VmHWM) and the peak PSS of the
-   worker together with the sandbox processes it started.  Twice: with a fresh confined child per
+   all contents differ, and so does the code of every answered function (a comment of the student's
+   own); exercises left as released are identical, as in a real class.  Wall time from spawn to exit
+   gives the throughput; per-submission latency (p50/p95) is each grade's own time as the ledger
+   recorded it.  Every process under grade-all is sampled in /proc: per batch worker, the peak of its
+   own RSS (VmHWM) and the peak PSS of the worker together with the sandbox processes it started.
+   Three runs: with a fresh confined child per
    exercise (the default), then with ``--child-per-submission`` (each submission's exercises in one
-   child), each run grading every submission (``--force``).
+   child), each run grading every submission (``--force``); then the default again on a class whose
+   students of one kind send byte-identical code (the best case for the grader's known runs, which
+   do not run the same code twice).
 2. The same work done by looping ``python -m autograder grade SUB``: SAMPLE submissions of the same
    mix, one after another, extrapolated to COUNT (said so in the output).
 3. A cold single ``grade`` of the complete submission (median of 3), the figure that must not get slower.
@@ -47,21 +51,30 @@ from autograder.paths import RELEASE_NOTEBOOK
 from autograder.samples import build_submission, complete_solutions
 
 TARGET_RATE = 25.0
+SAME_CODE = "a fresh child per exercise, students of a kind sending identical code"
 MODES = {"a fresh child per exercise (default)": [], "one child per submission": ["--child-per-submission"]}
 TARGET_WORKER_MB = 200.0
 SAMPLE_INTERVAL_S = 0.05
+STUDENT_MARK = "@STUDENT@"
 
 
-def generate(folder: Path, count: int) -> list[Path]:
-    """COUNT submissions of the mix, each with its student id in a comment (distinct contents)."""
+def generate(folder: Path, count: int, same_code: bool = False) -> list[Path]:
+    """COUNT submissions of the mix, each with its student id in a Markdown cell (distinct files).
+
+    Each student's answered functions also carry a comment of their own (distinct code, as students write it),
+    unless ``same_code``: then the students of one kind send byte-identical code, which the grader runs
+    once per batch worker (autograder/sandbox/known_runs.py).  Exercises left as released are identical
+    either way, as in a real class.
+    """
     assignment = load_assignment()
     complete = complete_solutions(assignment)
     kinds = [("complete", complete), ("mistakes", typical_mistakes(assignment)), ("untouched", None),
              ("broken", complete), ("hostile", {**complete, "update_lr": HOSTILE_UPDATE_LR})]
-    texts = {name: nbformat.writes(build_submission(answers)) if answers else RELEASE_NOTEBOOK.read_text()
+    own = (lambda answers: answers) if same_code else _own_code
+    texts = {name: nbformat.writes(build_submission(own(answers))) if answers else RELEASE_NOTEBOOK.read_text()
              for name, answers in kinds}
-    endless = nbformat.writes(build_submission({**complete, "update_lr": HOSTILE_UPDATE_LR,
-                                                "schedule_lr_decay": ENDLESS_SCHEDULE}))
+    endless = nbformat.writes(build_submission(own({**complete, "update_lr": HOSTILE_UPDATE_LR,
+                                                    "schedule_lr_decay": ENDLESS_SCHEDULE})))
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for number in range(count):
@@ -71,12 +84,24 @@ def generate(folder: Path, count: int) -> list[Path]:
         text = endless if kind == "hostile" and number % 1000 == 999 else texts[kind]
         text = text.replace('"cells": [', f'"cells": [{{"cell_type": "markdown", "metadata": {{}}, '
                                           f'"source": "student {number}"}}, ', 1)
+        text = text.replace(STUDENT_MARK, str(number))
         if kind == "broken":
             text = text[: len(text) // 2]
         path = folder / f"s{number:05d}_{kind}.ipynb"
         path.write_text(text)
         paths.append(path)
     return paths
+
+
+def _own_code(answers: dict[str, str]) -> dict[str, str]:
+    """Each answer with a comment line (naming the student, filled in later) as the first line of its function."""
+    marked = {}
+    for name, source in answers.items():
+        lines = source.splitlines(keepends=True)
+        start = next(i for i, line in enumerate(lines) if line.startswith(f"def {name}("))
+        end = next(i for i in range(start, len(lines)) if lines[i].rstrip().endswith(":"))
+        marked[name] = "".join([*lines[:end + 1], f"    # written by student {STUDENT_MARK}\n", *lines[end + 1:]])
+    return marked
 
 
 class TreeSampler(threading.Thread):
@@ -217,10 +242,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="optkit-batch-bench-") as scratch:
         root = Path(scratch)
         paths = generate(root / "class", args.count)
+        generate(root / "same-code", args.count, same_code=True)
         batches = {}
         for label, options in MODES.items():
             print(f"{args.count} submissions; grade-all --jobs {args.jobs} {' '.join(options)} ...", flush=True)
             batches[label] = bench_batch(root / "class", args.jobs, options)
+        print(f"{args.count} submissions, the same code for the students of a kind ...", flush=True)
+        batches[SAME_CODE] = bench_batch(root / "same-code", args.jobs, [])
         step = max(1, len(paths) // args.sample)
         print(f"CLI loop on {args.sample} of them ...", flush=True)
         per_cli = bench_cli_loop(paths[::step][: args.sample], root)

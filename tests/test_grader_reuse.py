@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import textwrap
 from pathlib import Path
+from typing import ClassVar
 
 import nbformat
 import numpy as np
@@ -21,6 +22,7 @@ from autograder.demo import HOSTILE_UPDATE_LR, typical_mistakes
 from autograder.grade import Grader
 from autograder.notebook.assignment import load_assignment
 from autograder.samples import build_submission, complete_solutions
+from autograder.sandbox.known_runs import KnownRuns
 from autograder.sandbox.runner import Call, Job, Limits, Sandbox, Snippet
 
 # Changes its own inputs, tries to write the buffers the worker keeps for later children, says how many it found.
@@ -73,7 +75,7 @@ def submissions(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_a_submission_graded_again_after_others_gets_the_same_report(submissions):
-    with Grader() as grader:
+    with Grader(known_runs=KnownRuns(total_bytes=0)) as grader:  # every exercise runs again in a new child
         first = [_without_timings(grader.grade(submissions[name])) for name in ("complete", "mistakes")]
         hostile = grader.grade(submissions["hostile"])
         again = [_without_timings(grader.grade(submissions[name])) for name in ("complete", "mistakes")]
@@ -131,3 +133,83 @@ def test_a_worker_lost_mid_run_is_the_tools_fault_never_the_students(submissions
                 grader.grade(submissions["complete"])
             assert _without_timings(grader.grade(submissions["mistakes"]))  # the Grader itself recovers
     assert _KillsItsWorker.killed == kills
+
+
+# --------------------------------------------------------------------------- known runs
+
+
+class _RecordsRuns(Sandbox):
+    """The real sandbox, recording which exercises each run was asked for."""
+
+    asked: ClassVar[list[set[str]]] = []
+
+    def run(self, jobs):
+        _RecordsRuns.asked.append({job.exercise for job in jobs})
+        return super().run(jobs)
+
+
+@pytest.fixture
+def recorded(monkeypatch) -> list[set[str]]:
+    import autograder.grade as grade
+
+    monkeypatch.setattr(grade, "Sandbox", _RecordsRuns)
+    monkeypatch.setattr(_RecordsRuns, "asked", [])
+    return _RecordsRuns.asked
+
+
+def _variant(path: Path, folder: Path, name: str, change) -> Path:
+    notebook = nbformat.read(path, as_version=4)
+    change(notebook)
+    target = folder / name
+    nbformat.write(notebook, target)
+    return target
+
+
+def test_code_run_before_is_not_run_again_and_gets_the_same_report(submissions, recorded, tmp_path):
+    """Another student's notebook with the same code (a note of their own, other execution counts): only the
+    exercise whose result is too large to keep runs again; the report is the one a new run gives."""
+
+    def own_notes_and_counts(notebook):
+        notebook.cells.insert(0, nbformat.v4.new_markdown_cell("my own notes"))
+        for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
+            cell.execution_count = number + 40
+
+    def update_lr_raises(notebook):
+        for cell in notebook.cells:
+            if "def update_lr(" in cell.source:
+                cell.source = cell.source.replace("decay_rate):\n", "decay_rate):\n    1 / 0\n", 1)
+
+    first = _variant(submissions["mistakes"], tmp_path, "first.ipynb", update_lr_raises)
+    other = _variant(first, tmp_path, "other.ipynb", own_notes_and_counts)
+    with Grader(known_runs=KnownRuns(total_bytes=0)) as grader:
+        fresh = _without_timings(grader.grade(other))
+    with Grader() as grader:
+        grader.grade(first)
+        reused = _without_timings(grader.grade(other))
+    assert recorded[-1] == {"random_mini_batches"}  # its 14.5 MB result is not kept
+    assert len(recorded[-2]) == 8
+    assert reused == fresh  # errors located in the other student's cells
+    feedback = [case["feedback"] for exercise in reused["exercises"] for case in exercise["cases"]]
+    assert any("ZeroDivisionError" in text and "at cell In [" in text for text in feedback)  # not the first one's cell
+
+
+def test_code_that_changed_or_a_run_a_limit_stopped_runs_again(submissions, recorded, tmp_path):
+    def endless_update_lr(notebook):
+        for cell in notebook.cells:
+            if "def update_lr(" in cell.source:
+                cell.source = cell.source.replace("def update_lr(", "def update_lr(*a, **k):\n    while True:\n"
+                                                  "        pass\n\n\ndef _unused(")
+    def edited_update_lr(notebook):
+        for cell in notebook.cells:
+            if "def update_lr(" in cell.source:
+                cell.source = cell.source.replace("decay_rate):\n", "decay_rate):\n    # checked twice\n", 1)
+
+    endless = _variant(submissions["complete"], tmp_path, "endless.ipynb", endless_update_lr)
+    edited = _variant(submissions["complete"], tmp_path, "edited.ipynb", edited_update_lr)
+    limits = dataclasses.replace(Limits(), timeout=1.0)
+    with Grader(limits=limits) as grader:
+        for path in (endless, endless, submissions["complete"], edited):
+            grader.grade(path)
+    assert "update_lr" in recorded[1]  # stopped by its time limit: not kept
+    assert recorded[2] == {"random_mini_batches", "update_lr"}  # the endless one's other exercises were kept
+    assert recorded[3] == {"random_mini_batches", "update_lr"}  # a comment changes the code

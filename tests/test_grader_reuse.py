@@ -22,7 +22,7 @@ from autograder.demo import HOSTILE_UPDATE_LR, typical_mistakes
 from autograder.grade import Grader
 from autograder.notebook.assignment import load_assignment
 from autograder.samples import build_submission, complete_solutions
-from autograder.sandbox.known_runs import KnownRuns
+from autograder.sandbox.known_runs import KnownRuns, freeze
 from autograder.sandbox.runner import Call, Job, Limits, Sandbox, Snippet
 
 # Changes its own inputs, tries to write the buffers the worker keeps for later children, says how many it found.
@@ -213,3 +213,27 @@ def test_code_that_changed_or_a_run_a_limit_stopped_runs_again(submissions, reco
     assert "update_lr" in recorded[1]  # stopped by its time limit: not kept
     assert recorded[2] == {"random_mini_batches", "update_lr"}  # the endless one's other exercises were kept
     assert recorded[3] == {"random_mini_batches", "update_lr"}  # a comment changes the code
+
+
+def _job(number: int) -> Job:
+    return Job("e", "f", (Snippet(f"def f():\n    return {number}\n", "<cell In [1]>"),), (Call("c"),))
+
+
+def test_known_runs_keep_small_runs_that_ended_on_their_own_within_a_budget():
+    from autograder.sandbox.runner import ExerciseRun, StudentError
+
+    known = KnownRuns(entry_bytes=1000, total_bytes=2500)
+    cyclic: list = [np.zeros(10)]
+    cyclic.append(cyclic)  # a result may hold itself
+    runs = {number: ExerciseRun("e", values={"c": np.zeros(100)}) for number in range(4)}  # 800 bytes each
+    runs[4] = ExerciseRun("e", values={"c": np.zeros(200)})  # 1600 bytes: too large to keep
+    runs[5] = ExerciseRun("e", values={"c": 1}, stopped="your code ran out of time")
+    runs[6] = ExerciseRun("e", errors={"c": StudentError("MemoryError", "")})
+    runs[7] = ExerciseRun("e", values={"c": cyclic})
+    for number, run in runs.items():
+        known.keep(_job(number), run)
+    assert [known.get(_job(number)) is not None for number in range(8)] == [
+        False, False, True, True, False, False, False, True]  # the two oldest made room for the later ones
+    assert known.get(_job(7)).values["c"] is cyclic
+    freeze(runs[7])
+    assert not cyclic[0].flags.writeable

@@ -106,30 +106,41 @@ def _key(job: Job) -> str:
 
 
 def _payload_bytes(value: Any) -> int:
-    """About what ``value`` holds in memory: its arrays' bytes, texts, and 8 bytes per container slot."""
-    if isinstance(value, np.ndarray):
-        return value.nbytes
-    if isinstance(value, (str, bytes)):
-        return len(value)
-    if isinstance(value, (list, tuple)):
-        return 8 * len(value) + sum(_payload_bytes(item) for item in value)
-    if isinstance(value, dict):
-        return 16 * len(value) + sum(_payload_bytes(item) for item in value.values())
+    """About what ``value`` holds in memory: its arrays' bytes, texts, and 8 bytes per container slot (each
+    object counted once: a result may share parts, or hold itself)."""
+    return sum(_size(item) for item in _parts(value))
+
+
+def _size(item: Any) -> int:
+    if isinstance(item, np.ndarray):
+        return item.nbytes
+    if isinstance(item, (str, bytes)):
+        return len(item)
+    if isinstance(item, (list, tuple, dict)):
+        return 8 * len(item)
     return 8
+
+
+def _parts(value: Any) -> list[Any]:
+    """``value`` and everything it holds, each object once."""
+    seen: set[int] = set()
+    parts, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        parts.append(item)
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return parts
 
 
 def freeze(run: ExerciseRun) -> None:
     """Make every array of a run read-only: a kept run is shared by the submissions it is handed to (every
     run is frozen, kept or not, so that the checks see the same kind of values either way)."""
-    _freeze([run.values, run.args_after])
-
-
-def _freeze(value: Any) -> None:
-    if isinstance(value, np.ndarray):
-        value.flags.writeable = False
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _freeze(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _freeze(item)
+    for item in _parts([run.values, run.args_after]):
+        if isinstance(item, np.ndarray):
+            item.flags.writeable = False

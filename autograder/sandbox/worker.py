@@ -82,6 +82,8 @@ def main(argv: list[str]) -> None:
     wire.write_frame(out, messages.header(confinement.level))
     inputs = CaseInputs()
     relays: list[Relay] = []  # reused by one child after another
+    numpy.random.seed(0)  # every child of every worker starts from one random state: the same code, the same run
+    random.seed(0)
     gc.freeze()  # what the imports made is never collected: children do not touch (and copy) those pages
     while (frame := wire.read_frame(sys.stdin.buffer, max_bytes=1 << 31)) is not None:
         header, buffers = frame

@@ -122,3 +122,36 @@ def test_6_ctrl_c_keeps_finished_grades_and_says_how_to_go_on(tmp_path, assignme
     rows = read_csv(tmp_path / "g.csv")  # the CSV holds what was finished, the rest is empty
     assert {s for s, row in rows.items() if row["total"]} == finished
     assert "graded" in stdout
+
+
+def test_7_a_large_class_ledger_keeps_each_recurring_text_once(tmp_path):
+    """Tens of thousands of grades stay in memory during a batch: what recurs from one report to the next (case
+    labels, common feedback) is one object, so a student costs a few kilobytes; the file is read line by line."""
+    import json
+    import tracemalloc
+
+    from autograder.batch.ledger import Ledger
+    from autograder.batch.records import report_to_data
+    from autograder.reports.model import CaseResult, ExerciseResult, GradeReport
+
+    def report(student: int) -> GradeReport:
+        cases = [CaseResult(f"case {n} of exercise {e}: a label as long as the kit's own labels are", n % 3 != 0,
+                            feedback="" if n % 3 else f"mini_batches[{n}] has shape (12288, 63), but it should "
+                            "have shape (12288, 64)", hint="the last mini-batch takes the remaining columns")
+                 for e in range(8) for n in range(8)]
+        exercises = [ExerciseResult(e, f"exercise_{e}", 10.0, cases[8 * e:8 * e + 8]) for e in range(8)]
+        return GradeReport(f"s{student}.ipynb", exercises, seconds=0.25)
+
+    students = 2000
+    line = {"sha256": "0" * 64, "version": "v", "failure": None, "report": report_to_data(report(0))}
+    path = tmp_path / "ledger.jsonl"
+    path.write_text("".join(json.dumps({**line, "student": f"s{n}"}) + "\n" for n in range(students)))
+    tracemalloc.start()
+    ledger = Ledger(path)
+    held, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    first, last = (ledger.entries[s].report.exercises[3].cases[0] for s in ("s0", f"s{students - 1}"))
+    assert first == last and first.label is last.label and first.feedback is last.feedback
+    assert len(ledger.entries) == students
+    assert held / students < 12 * 1024  # 29.5 KiB each when every report had texts of its own
+    assert peak < held + path.stat().st_size // 10  # never the whole file in memory at once

@@ -44,7 +44,14 @@ def _fields(instance: Any) -> dict[str, Any]:
     return {field.name: getattr(instance, field.name) for field in dataclasses.fields(instance)}
 
 
-def report_from_data(data: dict[str, Any]) -> GradeReport:
-    """The inverse of :func:`report_to_data`."""
-    exercises = [ExerciseResult(**{**e, "cases": [CaseResult(**c) for c in e["cases"]]}) for e in data["exercises"]]
+def report_from_data(data: dict[str, Any], strings: dict[str, str] | None = None) -> GradeReport:
+    """The inverse of :func:`report_to_data`.  With ``strings`` (kept by the caller for many reports), texts
+    that recur from one report to the next (case labels, common feedback) are one object, not one per report."""
+    one = (lambda text: text) if strings is None else (lambda text: strings.setdefault(text, text))
+    exercises = [ExerciseResult(**{**e, "name": one(e["name"]), "cases": [
+        CaseResult(**{**c, **{key: one(c[key]) for key in _CASE_TEXTS if isinstance(c.get(key), str)}})
+        for c in e["cases"]]}) for e in data["exercises"]]
     return GradeReport(**{**data, "exercises": exercises})
+
+
+_CASE_TEXTS = ("label", "feedback", "hint", "misconception")

@@ -108,8 +108,11 @@ def run_batch(options: BatchOptions, out: TextIO | None = None, err: TextIO | No
         result.interrupted = True
     finally:
         progress.close()
-    # The ledger file is the record, wherever an interruption fell: read it back.
-    result.grades = _current_grades(Ledger(ledger.path), hashes, version)
+    # The ledger file is the record, wherever an interruption fell: read it back (the copy in memory goes first).
+    path = ledger.path
+    del recorded, ledger
+    result.grades = {}
+    result.grades = _current_grades(Ledger(path), hashes, version)
     if writer is not None:
         for student in up_to_date:  # grades a previous run recorded but could not write (e.g. killed in between)
             _write_grade(writer, student, result.grades[student], result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a batch of thousands keeps every grade in memory
 class CaseResult:
     """One test case of one exercise: passed or not, and what the student should read."""
 
@@ -22,7 +22,7 @@ class CaseResult:
         return self.feedback + (f"\nHint: {self.hint}" if self.hint else "")
 
 
-@dataclass
+@dataclass(slots=True)
 class ExerciseResult:
     """One graded function: its cases, and why none could run if that happened."""
 
@@ -58,7 +58,7 @@ class ExerciseResult:
         return "partial" if self.passed else "failed"
 
 
-@dataclass
+@dataclass(slots=True)
 class GradeReport:
     """A whole submission's grade."""
 

@@ -13,9 +13,12 @@ out is the one a new child would make: each child of a worker starts from the
 same state (the worker's seeds, modules and limits), so code that does not
 read the clock or its process id gives the same values, errors and output.
 
-Only runs that ended on their own are kept: not one stopped by a limit (time,
+A run is kept the second time its code comes (the first time only the key is
+noted): in a class whose code differs from student to student nothing but keys
+is held, and code that recurs is run twice, then never again.  Only runs that
+ended on their own are kept: not one stopped by a limit (time,
 memory, output, crash, recursion depth), whose ending may depend on the machine's
-load.  Small runs only (at most ``entry_bytes`` of values and output) and at most
+load.  Small runs only (at most ``entry_bytes`` of memory) and at most
 ``total_bytes`` in all, the least recently used forgotten first.  The arrays of
 every run are read-only (:func:`freeze`).
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import sys
 from collections import OrderedDict
 from typing import Any
 
@@ -32,8 +36,9 @@ import numpy as np
 
 from autograder.sandbox.runner import ExerciseRun, Job, StudentError
 
-ENTRY_BYTES = 1 << 20
-TOTAL_BYTES = 16 << 20
+ENTRY_BYTES = 256 << 10
+TOTAL_BYTES = 4 << 20
+SEEN_KEYS = 20_000  # keys of code met once (about 100 bytes each)
 LOAD_DEPENDENT_ERRORS = frozenset({"MemoryError", "RecursionError"})  # limits met, not the code's own answer
 
 
@@ -45,6 +50,7 @@ class KnownRuns:
         self.total_bytes = total_bytes
         self._runs: OrderedDict[str, tuple[ExerciseRun, int, tuple[str, ...]]] = OrderedDict()
         self._bytes = 0
+        self._seen: OrderedDict[str, None] = OrderedDict()  # code run once, not kept (yet)
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -60,14 +66,19 @@ class KnownRuns:
         return _relabelled(run, dict(zip(labels, _labels(job), strict=True)))
 
     def keep(self, job: Job, run: ExerciseRun) -> None:
-        """Remember ``run`` of ``job`` if it ended on its own and is small enough."""
+        """Remember ``run`` of ``job`` if its code came before, the run ended on its own and is small enough."""
+        key = _key(job)
+        if key not in self._seen:
+            self._seen[key] = None
+            if len(self._seen) > SEEN_KEYS:
+                self._seen.popitem(last=False)
+            return
         errors = [*run.errors.values(), *([run.load_error] if run.load_error else [])]
         if run.stopped is not None or any(error.type in LOAD_DEPENDENT_ERRORS for error in errors):
             return
-        size = len(run.output) + _payload_bytes([run.values, run.args_after])
+        size = _payload_bytes([run, run.values, run.args_after, run.output, *run.errors.values(), run.load_error])
         if size > self.entry_bytes:
             return
-        key = _key(job)
         if key in self._runs:
             self._bytes -= self._runs.pop(key)[1]
         self._runs[key] = (run, size, _labels(job))
@@ -77,6 +88,7 @@ class KnownRuns:
 
     def clear(self) -> None:
         self._runs.clear()
+        self._seen.clear()
         self._bytes = 0
 
 
@@ -106,19 +118,9 @@ def _key(job: Job) -> str:
 
 
 def _payload_bytes(value: Any) -> int:
-    """About what ``value`` holds in memory: its arrays' bytes, texts, and 8 bytes per container slot (each
-    object counted once: a result may share parts, or hold itself)."""
-    return sum(_size(item) for item in _parts(value))
-
-
-def _size(item: Any) -> int:
-    if isinstance(item, np.ndarray):
-        return item.nbytes
-    if isinstance(item, (str, bytes)):
-        return len(item)
-    if isinstance(item, (list, tuple, dict)):
-        return 8 * len(item)
-    return 8
+    """What ``value`` holds in memory, each object counted once (a result may share parts, or hold itself)."""
+    return sum(sys.getsizeof(item) + (item.nbytes if isinstance(item, np.ndarray) and item.base is not None else 0)
+               for item in _parts(value))
 
 
 def _parts(value: Any) -> list[Any]:

@@ -9,6 +9,8 @@ runs in each submission's own sandbox children.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import gc
 import itertools
 import json
@@ -52,14 +54,26 @@ def serve(connection: Connection, settings: GraderSettings) -> None:
 
 
 def _release_memory(first: bool) -> None:
-    """Free each submission's garbage (test reports and results, cycles holding arrays) before the next one.
+    """Free each submission's garbage (test reports and results, cycles holding arrays) before the next one,
+    and give the C library's free memory back to the system.
 
     After the first submission, what imports, the pytest session and caches created is frozen, so that
-    each collection walks only the last submission's objects (under 1 ms).
+    each collection walks only the last submission's objects (under 1 ms).  The trim matters for memory:
+    a 14.5 MB result raises glibc's threshold for mapping large blocks, so the next ones come from the heap,
+    whose freed pages would otherwise stay with the worker (14 MB more at its peak, 40 MB more PSS with its
+    sandbox, on the benchmark's class).
     """
     gc.collect()
     if first:
         gc.freeze()
+    trim = getattr(_c_library(), "malloc_trim", None)  # glibc's; other C libraries give memory back their way
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _c_library() -> ctypes.CDLL:
+    return ctypes.CDLL(None)
 
 
 @dataclass

@@ -61,7 +61,7 @@ import numpy.linalg  # noqa: E402
 import numpy.random  # noqa: E402
 
 PIPE_BYTES = 1 << 20
-KEPT_RELAY_BYTES = 32 << 20  # a relay buffer grown past this (a huge result) is not kept for the next child
+KEPT_RELAY_BYTES = 16 << 20  # a relay buffer grown past this (a huge, maybe hostile, result) is not kept
 RESULT_FD = 3
 OUTPUT_FDS = 4  # a chain's output memfds, one per job, from here on
 HIGH_FDS = 256  # where a child's descriptors wait before they are given their numbers

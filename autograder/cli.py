@@ -2,7 +2,8 @@
 
 exit codes:
   0  the command did its job (a graded submission exits 0 whatever its score)
-  1  the tool itself could not do its job (broken kit, nbgrader failure, release out of date with --check)
+  1  the tool itself could not do its job (broken kit, nbgrader failure); with --check: the release is out of
+     date (release), a mutant survives or a correct variant loses points (mutants)
   2  wrong usage (unknown option, a submission path that does not exist, an unknown assignment or course,
      a limit outside its bounds: --timeout 0.1 to 600 seconds, --memory-mb 64 to 16384)
 """
@@ -65,7 +66,12 @@ def _parser() -> argparse.ArgumentParser:
 
     mutants = _command(commands, "mutants", "grade every catalogued wrong implementation and correct variant; "
                                             "print which lose points and which misconception is named")
+    mutants.add_argument("--check", action="store_true",
+                         help="exit 1 unless every mutant loses points on its own exercise only and every correct "
+                              "variant gets full marks")
     _add_limits(mutants)
+    _add_isolation(mutants)
+    _add_assignment(mutants)
     mutants.set_defaults(command=_mutants)
 
     gradescope = _command(commands, "gradescope", "build the Gradescope autograder package (a zip to upload)")
@@ -244,19 +250,20 @@ def _grade_all(args: argparse.Namespace) -> int:
 
 
 def _mutants(args: argparse.Namespace) -> int:
-    from autograder.mutants import load_catalogue, mutants_table, run_mutants
+    from autograder.mutants import CatalogueError, all_caught, load_catalogue, mutants_table, run_mutants
     from autograder.notebook.assignment import load_assignment
     from autograder.sandbox.runner import IsolationUnavailable, Limits
 
+    files = _assignment_files(args)
     try:
-        results = run_mutants(load_assignment(), load_catalogue(),
-                              Limits(timeout=args.timeout, memory_mb=args.memory_mb),
-                              _progress if sys.stderr.isatty() else None)
-    except IsolationUnavailable as error:
+        catalogue = load_catalogue(files.hidden_tests, load_assignment(files.master).names)
+        results = run_mutants(files, catalogue, Limits(timeout=args.timeout, memory_mb=args.memory_mb),
+                              _progress if sys.stderr.isatty() else None, isolation=args.isolation)
+    except (CatalogueError, IsolationUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     print(mutants_table(results), end="")
-    return EXIT_OK
+    return EXIT_FAILURE if args.check and not all_caught(results) else EXIT_OK
 
 
 def _progress(done: int, total: int, name: str) -> None:
@@ -277,8 +284,6 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
-
-
 
 
 def _gradescope(args: argparse.Namespace) -> int:

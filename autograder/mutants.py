@@ -1,11 +1,13 @@
-"""Misconceptions, measured: grade every mutant of the assignment's catalogue through the real grader.
+"""Misconceptions, measured: grade every mutant of an assignment's catalogue through the real grader.
 
-The catalogue is ``mutants.py`` in the hidden-tests folder (instructor-only,
-like the hidden tests): wrong implementations, the misconception each should be
-named with, and correct variants.  Each mutant is graded as a student would
-submit it -- the release with every exercise solved by the reference except the
-mutant's, which holds the wrong function -- by one :class:`~autograder.grade.Grader`,
-as a batch grades a class.
+The catalogue is ``mutants.py`` in the assignment's hidden-tests folder
+(instructor-only, like the hidden tests): ``WRONG`` (wrong implementations by
+exercise), ``NAMED`` (optional: the misconception each should be named with)
+and ``CORRECT_VARIANTS`` (optional: right answers written unlike the
+reference).  Each mutant is graded as a student would submit it -- the release
+with every exercise solved by the reference except the mutant's, which holds
+the wrong function -- by one :class:`~autograder.grade.Grader`, as a batch
+grades a class.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.course import AssignmentFiles, CourseError, default_files
 from autograder.grade import DEFAULT_LIMITS, Grader
-from autograder.notebook.assignment import Assignment
-from autograder.paths import HIDDEN_TESTS_DIR
+from autograder.notebook.assignment import load_assignment
 from autograder.reports.model import ExerciseResult, GradeReport
 from autograder.samples import build_submission, complete_solutions, write_notebook
 from autograder.sandbox.runner import Limits
@@ -31,6 +33,10 @@ from autograder.sandbox.runner import Limits
 CATALOGUE_FILE = "mutants.py"
 MARKER = "# GRADED FUNCTION: {}\n\n"
 Progress = Callable[[int, int, str], None]
+
+
+class CatalogueError(ValueError):
+    """The catalogue could not be loaded or does not have the catalogue's form (the instructor's file)."""
 
 
 @dataclass(frozen=True)
@@ -63,19 +69,58 @@ class MutantResult:
         return bool(self.mutant.expected and self.named and self.mutant.expected in self.named)
 
 
-def load_catalogue(tests_dir: Path | None = None) -> types.ModuleType:
-    """The catalogue module of a hidden-tests folder (default: the kit's own assignment's):
-    ``WRONG``, ``NAMED``, ``CORRECT_VARIANTS``."""
-    path = Path(tests_dir if tests_dir is not None else HIDDEN_TESTS_DIR) / CATALOGUE_FILE
+def load_catalogue(tests_dir: Path | None = None, exercises: tuple[str, ...] | None = None) -> types.ModuleType:
+    """The catalogue module of a hidden-tests folder (default: the kit's own assignment's), checked against the
+    assignment's ``exercises`` when given.
+
+    Raises :class:`~autograder.course.CourseError` when there is none, :class:`CatalogueError` when it cannot be
+    loaded or is not a catalogue."""
+    path = Path(tests_dir if tests_dir is not None else default_files().hidden_tests) / CATALOGUE_FILE
+    if not path.is_file():
+        raise CourseError(f"no mutant catalogue at {path} (WRONG, NAMED, CORRECT_VARIANTS: "
+                          "see docs/instructor-guide.md)")
     name = f"_optkit_mutants_{abs(hash(str(path.resolve())))}"
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
-            raise FileNotFoundError(f"no mutant catalogue at {path}")
+            raise CatalogueError(f"{path} is not a Python module")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # inspect.getsource finds the functions' file through it
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+        try:
+            spec.loader.exec_module(module)
+        except Exception as error:  # the instructor's file: say what broke, where
+            del sys.modules[name]
+            raise CatalogueError(f"{path} could not be loaded: {type(error).__name__}: {error}") from error
+        vars(module).setdefault("NAMED", {})  # both optional
+        vars(module).setdefault("CORRECT_VARIANTS", ())
+    catalogue = sys.modules[name]
+    problem = catalogue_problem(catalogue, exercises)
+    if problem:
+        del sys.modules[name]  # loaded afresh once corrected
+        raise CatalogueError(f"{path}: {problem}")
+    return catalogue
+
+
+def catalogue_problem(catalogue: types.ModuleType, exercises: tuple[str, ...] | None = None) -> str | None:
+    """What makes ``catalogue`` not a catalogue of an assignment with these ``exercises``, or None."""
+    wrong = getattr(catalogue, "WRONG", None)
+    if not isinstance(wrong, dict) or not all(isinstance(v, list | tuple) for v in wrong.values()):
+        return "WRONG must be a dict: graded function name -> list of wrong implementations"
+    functions = {f.__name__ for wrongs in wrong.values() for f in wrongs if isinstance(f, types.FunctionType)}
+    if len(functions) != sum(len(wrongs) for wrongs in wrong.values()):
+        return "every entry of WRONG must be a function defined in the catalogue, each listed once"
+    named, variants = catalogue.NAMED, catalogue.CORRECT_VARIANTS
+    if not isinstance(named, dict) or not all(isinstance(v, str) for v in named.values()):
+        return "NAMED must be a dict: wrong implementation's name -> fragment of a misconception's description"
+    if unknown := sorted(set(named) - functions):
+        return f"NAMED lists {', '.join(unknown)}, which WRONG does not"
+    if not all(isinstance(v, dict) and all(isinstance(s, str) for s in v.values()) for v in variants):
+        return "CORRECT_VARIANTS must be a sequence of dicts: graded function name -> source"
+    if exercises is not None:
+        mentioned = set(wrong).union(*(variant.keys() for variant in variants))
+        if unknown := sorted(mentioned - set(exercises)):
+            return f"{', '.join(unknown)} is not a graded function of the assignment ({', '.join(exercises)})"
+    return None
 
 
 def mutants_of(catalogue: types.ModuleType) -> list[Mutant]:
@@ -114,19 +159,23 @@ def correct_variants(catalogue: types.ModuleType) -> list[Mutant]:
     return [Mutant(f"correct-variant-{k}", "*", "", None) for k in range(1, len(catalogue.CORRECT_VARIANTS) + 1)]
 
 
-def run_mutants(assignment: Assignment, catalogue: types.ModuleType, limits: Limits = DEFAULT_LIMITS,
-                progress: Progress | None = None) -> list[MutantResult]:
-    """Grade every mutant, then every correct variant, each in a notebook of its own."""
+def run_mutants(files: AssignmentFiles, catalogue: types.ModuleType, limits: Limits = DEFAULT_LIMITS,
+                progress: Progress | None = None, isolation: bool = True) -> list[MutantResult]:
+    """Grade every mutant, then every correct variant, each in a notebook of its own built from the assignment's
+    release (``isolation=False``: the --no-isolation opt-out)."""
     jobs: list[tuple[Mutant, dict[str, str]]] = [(m, {m.exercise: m.cell}) for m in mutants_of(catalogue)]
     for variant, cells in zip(correct_variants(catalogue), catalogue.CORRECT_VARIANTS, strict=True):
         jobs.append((variant, {name: MARKER.format(name) + source.lstrip() for name, source in cells.items()}))
+    assignment = load_assignment(files.master)
     solutions = complete_solutions(assignment)
     results = []
-    with tempfile.TemporaryDirectory(prefix="optkit-mutants-") as folder, Grader(assignment, limits) as grader:
+    with tempfile.TemporaryDirectory(prefix="optkit-mutants-") as folder, \
+            Grader(assignment, limits, isolation=isolation, files=files) as grader:
         for done, (mutant, cells) in enumerate(jobs):
             if progress:
                 progress(done, len(jobs), mutant.name)
-            path = write_notebook(build_submission({**solutions, **cells}), Path(folder) / f"{mutant.name}.ipynb")
+            notebook = build_submission({**solutions, **cells}, files.release_notebook)
+            path = write_notebook(notebook, Path(folder) / f"{mutant.name}.ipynb")
             results.append(_judge(mutant, grader.grade(path)))
     if progress:
         progress(len(jobs), len(jobs), "")
@@ -159,7 +208,7 @@ def mutants_table(results: list[MutantResult]) -> str:
              f"{'-' * width}  {'-' * exercise_width}  {'-' * 13}  {'-' * 8}  {'-' * 5}  {'-' * 19}"]
     for r in results:
         is_variant = r.mutant.exercise == "*"
-        verdict = ("100" if not r.killed else "LOST") if is_variant else ("killed" if r.killed else "SURVIVED")
+        verdict = ("full" if not r.killed else "LOST") if is_variant else ("killed" if r.killed else "SURVIVED")
         right = "-" if is_variant or not r.mutant.expected else ("yes" if r.named_right else "NO")
         named = r.named or "-"
         if r.collateral:
@@ -170,6 +219,7 @@ def mutants_table(results: list[MutantResult]) -> str:
 
 
 def summary(results: list[MutantResult]) -> str:
+    """The three measures in one sentence."""
     mutants = [r for r in results if r.mutant.exercise != "*"]
     variants = [r for r in results if r.mutant.exercise == "*"]
     killed = sum(r.killed and not r.collateral for r in mutants)
@@ -177,4 +227,9 @@ def summary(results: list[MutantResult]) -> str:
     clean = sum(not r.killed and r.named is None for r in variants)
     return (f"{killed} of {len(mutants)} mutants lose points on their own exercise only; "
             f"{named} of {len(mutants)} ({100 * named / max(len(mutants), 1):.0f}%) are named with the right "
-            f"misconception; {clean} of {len(variants)} correct variants score 100 with no misconception named")
+            f"misconception; {clean} of {len(variants)} correct variants score full marks with no misconception named")
+
+
+def all_caught(results: list[MutantResult]) -> bool:
+    """Whether every mutant loses points on its own exercise only and every correct variant gets full marks."""
+    return all((r.killed and not r.collateral) if r.mutant.exercise != "*" else not r.killed for r in results)

@@ -8,6 +8,7 @@ with Gradescope's layout.  Its tables (names, points, preamble) come from its ma
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 from gradescope_replay import check_isolation_field, install, new_root, shown_text, submit
 
 from autograder.course import AssignmentFiles, resolve
+from autograder.mutants import CatalogueError, catalogue_problem, load_catalogue, mutants_of
 from autograder.notebook.assignment import load_assignment
 from autograder.samples import build_submission, complete_solutions, write_notebook
 
@@ -223,3 +225,73 @@ def test_fixtures_a_hidden_test_module_defines_are_the_ones_it_gets(files, secon
     softmax = sum(test["score"] for test in results["tests"] if "softmax" in test["tags"])
     assert softmax == pytest.approx(softmax_score)
     assert results["score"] == pytest.approx(60 + softmax_score)
+
+
+MUTANT_ROW = re.compile(r"^(?P<mutant>\S+)\s+(?P<exercise>\S+)\s+(?P<score>[\d.]+) / (?P<points>[\d.]+)\s+"
+                        r"(?P<verdict>\S+)\s+(?P<named_right>\S+)\s+(?P<named>.*)$")
+
+
+def _mutant_rows(stdout: str) -> dict[str, dict[str, str]]:
+    return {match["mutant"]: match.groupdict() for line in stdout.splitlines()[2:]
+            if (match := MUTANT_ROW.match(line))}
+
+
+def test_mutants_of_the_second_assignment(files):
+    """Its own catalogue (hidden_tests/vector_basics/mutants.py), graded against its own release and hidden tests."""
+    run = cli("mutants", "--course", files.course, "--check", "--timeout", "5")
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = _mutant_rows(run.stdout)
+    exercises = {"normalize_by_sum": "normalize", "normalize_no_zero_guard": "normalize",
+                 "softmax_no_shift": "softmax", "softmax_rows": "softmax", "moving_average_sums": "moving_average"}
+    assert {name: row["exercise"] for name, row in rows.items() if name in exercises} == exercises
+    for name in exercises:
+        assert rows[name]["verdict"] == "killed" and float(rows[name]["score"]) < float(rows[name]["points"])
+    assert rows["normalize_by_sum"]["named_right"] == "yes"
+    assert (rows["correct-variant-1"]["score"], rows["correct-variant-1"]["verdict"]) == ("100.00", "full")
+    assert "5 of 5 mutants lose points on their own exercise only" in run.stdout
+
+
+def test_mutants_check_fails_on_a_survivor_and_bad_catalogues_are_refused(course, tmp_path):
+    copy = shutil.copytree(course, tmp_path / "course")
+    catalogue = copy / "hidden_tests" / NAME / "mutants.py"
+    original = catalogue.read_text()
+    survivor = ('\n\ndef moving_average_cumsum(x, window):\n    """Right, in fact."""\n'
+                '    sums = np.cumsum(np.concatenate([[0.0], x]))\n'
+                '    return (sums[window:] - sums[:-window]) / window\n'
+                '\n\nWRONG["moving_average"].append(moving_average_cumsum)\n')
+    catalogue.write_text(original + survivor)
+    checked = cli("mutants", "--course", copy, "--check")
+    assert checked.returncode == 1 and _mutant_rows(checked.stdout)["moving_average_cumsum"]["verdict"] == "SURVIVED"
+    assert cli("mutants", "--course", copy).returncode == 0  # without --check: the table is the answer
+    catalogue.write_text(original + "1 / 0\n")
+    broken = cli("mutants", "--course", copy)
+    assert broken.returncode == 1 and not broken.stdout
+    assert f"{catalogue} could not be loaded: ZeroDivisionError: division by zero" in broken.stderr
+    catalogue.unlink()
+    missing = cli("mutants", "--course", copy)
+    assert missing.returncode == 2 and f"no mutant catalogue at {catalogue}" in missing.stderr
+
+
+@pytest.mark.parametrize(("addition", "problem"), [
+    ('def dot_zero(a, b):\n    return 0.0\n\n\nWRONG["dot"] = [dot_zero]\n',
+     "dot is not a graded function of the assignment (normalize, softmax, moving_average)"),
+    ('WRONG["softmax"].append(normalize_by_sum)\n', "each listed once"),
+    ('WRONG["softmax"].append(len)\n', "each listed once"),
+    ('NAMED["nobody"] = "x"\n', "NAMED lists nobody, which WRONG does not"),
+    ('NAMED["softmax_rows"] = 1\n', "NAMED must be a dict"),
+    ("WRONG = [normalize_by_sum]\n", "WRONG must be a dict"),
+    ("del WRONG\n", "WRONG must be a dict"),
+    ('CORRECT_VARIANTS = ({"cosine": "def cosine(a, b): ..."},)\n', "cosine is not a graded function"),
+    ('CORRECT_VARIANTS = ("def softmax(z): ...",)\n', "CORRECT_VARIANTS must be a sequence of dicts"),
+])
+def test_malformed_catalogues_are_described(second, tmp_path, addition, problem):
+    folder = tmp_path / "hidden"
+    folder.mkdir()
+    (folder / "mutants.py").write_text((FIXTURE / "hidden_tests" / NAME / "mutants.py").read_text() + addition)
+    with pytest.raises(CatalogueError, match=re.escape(problem)):
+        load_catalogue(folder, second.names)
+
+
+def test_the_fixture_catalogue_is_well_formed(second):
+    catalogue = load_catalogue(FIXTURE / "hidden_tests" / NAME, second.names)
+    assert catalogue_problem(catalogue, second.names) is None and len(mutants_of(catalogue)) == 5

@@ -15,7 +15,8 @@ import types
 import pytest
 
 from autograder.checks.imports import importable
-from autograder.mutants import load_catalogue, mutants_table, run_mutants
+from autograder.course import default_files
+from autograder.mutants import all_caught, load_catalogue, mutants_table, run_mutants
 from autograder.paths import HIDDEN_TESTS_DIR, UTILS_DIR
 from autograder.sandbox.runner import Limits
 
@@ -60,7 +61,7 @@ def test_every_mutant_loses_points_on_its_own_exercise_only(table, exercise, mut
 def test_correct_variants_score_100_and_name_no_misconception(table):
     for k in range(1, len(CATALOGUE.CORRECT_VARIANTS) + 1):
         row = table[f"correct-variant-{k}"]
-        assert (row["score"], row["points"], row["verdict"], row["named"]) == ("100.00", "100", "100", "-"), row
+        assert (row["score"], row["points"], row["verdict"], row["named"]) == ("100.00", "100", "full", "-"), row
 
 
 def test_most_catalogued_mistakes_are_named_right(table):
@@ -95,13 +96,14 @@ def update_lr_plus_one(learning_rate0, epoch_num, decay_rate):
     return learning_rate0 / (1 + decay_rate * (epoch_num + 1))
 
 
-def test_a_surviving_or_misnamed_mutant_is_reported(assignment):
+def test_a_surviving_or_misnamed_mutant_is_reported():
     catalogue = types.SimpleNamespace(WRONG={"update_lr": [correct_update_lr, update_lr_plus_one]},
                                       NAMED={"update_lr_plus_one": "the decay multiplies"}, CORRECT_VARIANTS=())
-    survivor, misnamed = run_mutants(assignment, catalogue, Limits(timeout=5))
+    survivor, misnamed = run_mutants(default_files(), catalogue, Limits(timeout=5))
     assert not survivor.killed and survivor.score == pytest.approx(10.0) and survivor.named is None
     assert misnamed.killed and not misnamed.named_right and "epoch_num + 1" in misnamed.named
     text = mutants_table([survivor, misnamed])
     assert re.search(r"correct_update_lr\s+update_lr\s+10\.00 / 10\s+SURVIVED", text)
     assert re.search(r"update_lr_plus_one\s+update_lr\s+[\d.]+ / 10\s+killed\s+NO\s+epoch_num \+ 1", text)
     assert "1 of 2 mutants lose points on their own exercise only; 0 of 2 (0%)" in text
+    assert not all_caught([survivor, misnamed]) and all_caught([misnamed])

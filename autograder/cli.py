@@ -85,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for samples and results")
     _add_limits(demo, timeout=2.0)
     _add_isolation(demo)
+    _add_assignment(demo)
     demo.set_defaults(command=_demo)
     return parser
 
@@ -279,7 +280,7 @@ def _demo(args: argparse.Namespace) -> int:
     from autograder.sandbox.runner import IsolationUnavailable
 
     try:
-        run_demo(args.output, timeout=args.timeout, isolation=args.isolation)
+        run_demo(args.output, timeout=args.timeout, isolation=args.isolation, files=_assignment_files(args))
     except (ReleaseError, IsolationUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE

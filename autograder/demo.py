@@ -1,82 +1,106 @@
 """The kit end to end: regenerate the release with nbgrader, then grade sample submissions.
 
-The samples show what the grader does with what students really hand in: a
-complete solution, the untouched release, typical mistakes, an endless loop
-and a hostile exercise next to correct ones, and a file that is not a notebook.
+The samples show what the grader does with what students really hand in, for
+any assignment: a complete solution, the untouched release, typical mistakes
+(from the assignment's mutant catalogue, when it has one), a hostile exercise
+and an endless loop next to correct ones, and a file that is not a notebook.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import time
 from pathlib import Path
 
+from autograder.course import AssignmentFiles, CourseError, default_files
 from autograder.grade import grade_submission
-from autograder.notebook.assignment import Assignment, load_assignment
+from autograder.mutants import load_catalogue, wrong_cell
+from autograder.notebook.assignment import Assignment, Exercise, load_assignment
 from autograder.release import generate_release
 from autograder.reports.console import feedback_text, summary_table
 from autograder.reports.gradescope import results_json, write_json_atomically
 from autograder.samples import build_submission, complete_solutions, write_notebook
 
-HOSTILE_UPDATE_LR = '''# GRADED FUNCTION: update_lr
-import os
-
-def update_lr(learning_rate0, epoch_num, decay_rate):
+HOSTILE_BODY = '''
     print("All tests passed!")
     with open("/tmp/results.json", "w") as stream:   # try to overwrite the grader's results
         stream.write('{"score": 100}')
     os._exit(0)
 '''
-ENDLESS_SCHEDULE = '''# GRADED FUNCTION: schedule_lr_decay
-
-def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):
-    learning_rate = learning_rate0
-    while epoch_num > 0:   # forgets to decrease epoch_num
-        learning_rate = learning_rate0 / (1 + decay_rate)
-    return learning_rate
+ENDLESS_BODY = '''
+    done = False
+    while not done:   # forgets to set done
+        pass
 '''
 
 
-def typical_mistakes(assignment: Assignment) -> dict[str, str]:
-    """Complete, except for two classic slips: no bias correction in Adam, and the last mini-batch dropped."""
+def hostile_cell(exercise: Exercise) -> str:
+    """A graded cell whose function claims success, tries to overwrite the grader's results and exits."""
+    return f"# GRADED FUNCTION: {exercise.name}\nimport os\n\n{_def_line(exercise)}{HOSTILE_BODY}"
+
+
+def endless_cell(exercise: Exercise) -> str:
+    """A graded cell whose function never returns."""
+    return f"# GRADED FUNCTION: {exercise.name}\n\n{_def_line(exercise)}{ENDLESS_BODY}"
+
+
+def _def_line(exercise: Exercise) -> str:
+    """``def name(parameters):`` as the reference solution declares it."""
+    for node in ast.walk(ast.parse(exercise.reference_source)):
+        if isinstance(node, ast.FunctionDef) and node.name == exercise.name:
+            return f"def {exercise.name}({ast.unparse(node.args)}):"
+    raise ValueError(f"the reference solution does not define {exercise.name}")
+
+
+def typical_mistakes(assignment: Assignment, files: AssignmentFiles | None = None) -> dict[str, str]:
+    """Complete, except for the catalogue's ``DEMO_MISTAKES`` (default: the first wrong implementation of its first
+    two exercises).  Raises :class:`~autograder.course.CourseError` when the assignment has no mutant catalogue."""
+    catalogue = load_catalogue((files or default_files()).hidden_tests, assignment.names)
+    wrongs = {wrong.__name__: (exercise, wrong) for exercise, listed in catalogue.WRONG.items() for wrong in listed}
+    chosen = getattr(catalogue, "DEMO_MISTAKES", None) or [listed[0].__name__ for listed in
+                                                           list(catalogue.WRONG.values())[:2] if listed]
     answers = complete_solutions(assignment)
-    adam = _must_replace(answers["update_parameters_with_adam"], " / (1 - beta1 ** t)", "")
-    answers["update_parameters_with_adam"] = _must_replace(adam, " / (1 - beta2 ** t)", "")
-    answers["random_mini_batches"] = _must_replace(
-        answers["random_mini_batches"], "if m % mini_batch_size != 0:", "if False:")
+    for name in chosen:
+        exercise, wrong = wrongs[name]
+        answers[exercise] = wrong_cell(exercise, wrong, catalogue)
     return answers
 
 
-def write_samples(folder: Path, assignment: Assignment) -> dict[str, Path]:
-    """Write the demo's sample submissions into ``folder``."""
+def write_samples(folder: Path, assignment: Assignment, files: AssignmentFiles | None = None) -> dict[str, Path]:
+    """Write the demo's sample submissions into ``folder``: the hostile and the endless exercise are the last two."""
+    release = (files or default_files()).release_notebook
     complete = complete_solutions(assignment)
-    samples = {
-        "complete": build_submission(complete),
-        "untouched-release": build_submission({}),
-        "typical-mistakes": build_submission(typical_mistakes(assignment)),
-        "hostile-and-endless": build_submission(
-            {**complete, "update_lr": HOSTILE_UPDATE_LR, "schedule_lr_decay": ENDLESS_SCHEDULE}),
-    }
-    paths = {name: write_notebook(notebook, folder / f"{name}.ipynb") for name, notebook in samples.items()}
+    hostile_and_endless = {**complete, assignment.exercises[-1].name: endless_cell(assignment.exercises[-1])}
+    if len(assignment.exercises) > 1:
+        hostile_and_endless[assignment.exercises[-2].name] = hostile_cell(assignment.exercises[-2])
+    samples = {"complete": complete, "untouched-release": {}}
+    with contextlib.suppress(CourseError):  # no mutant catalogue: no typical mistakes to show
+        samples["typical-mistakes"] = typical_mistakes(assignment, files)
+    samples["hostile-and-endless"] = hostile_and_endless
+    paths = {name: write_notebook(build_submission(answers, release), folder / f"{name}.ipynb")
+             for name, answers in samples.items()}
     paths["truncated-file"] = folder / "truncated-file.ipynb"
     paths["truncated-file"].write_text(paths["complete"].read_text()[:1000])
     return paths
 
 
-def run_demo(folder: Path, timeout: float, isolation: bool = True) -> None:
+def run_demo(folder: Path, timeout: float, isolation: bool = True, files: AssignmentFiles | None = None) -> None:
     """Regenerate the release, grade every sample, print their tables and write their results.json."""
     from autograder.sandbox.runner import Limits
 
+    files = files or default_files()
     started = time.perf_counter()
-    print("1. Regenerating the student release with nbgrader ...", flush=True)
-    release = generate_release()
+    print(f"1. Regenerating the student release of {files.name} with nbgrader ...", flush=True)
+    release = generate_release(files.source_dir, files.utils_dir, files.release_dir)
     print(f"   release written to {release} ({time.perf_counter() - started:.1f} s)\n")
-    assignment = load_assignment()
-    samples = write_samples(folder / "submissions", assignment)
+    assignment = load_assignment(files.master)
+    samples = write_samples(folder / "submissions", assignment, files)
     print(f"2. Grading {len(samples)} sample submissions (written to {folder / 'submissions'})\n")
     rows = []
     for name, path in samples.items():
         report = grade_submission(path, assignment=assignment, limits=Limits(timeout=timeout),
-                                  isolation=isolation)
+                                  isolation=isolation, files=files)
         write_json_atomically(folder / "results" / f"{name}.json", results_json(report))
         print(f"== {name} ==\n{summary_table(report)}")
         if name != "untouched-release":
@@ -86,9 +110,3 @@ def run_demo(folder: Path, timeout: float, isolation: bool = True) -> None:
     print(f"{'submission':<22} {'score':>14} {'time':>7}")
     for name, score, max_score, seconds in rows:
         print(f"{name:<22} {score:>7.2f} / {max_score:g} {seconds:>6.2f}s")
-
-
-def _must_replace(source: str, old: str, new: str) -> str:
-    if old not in source:
-        raise ValueError(f"sample mistake not applicable: {old!r} is not in the reference solution")
-    return source.replace(old, new)

@@ -2,9 +2,10 @@
 
 The catalogue is ``mutants.py`` in the assignment's hidden-tests folder
 (instructor-only, like the hidden tests): ``WRONG`` (wrong implementations by
-exercise), ``NAMED`` (optional: the misconception each should be named with)
-and ``CORRECT_VARIANTS`` (optional: right answers written unlike the
-reference).  Each mutant is graded as a student would submit it -- the release
+exercise), ``NAMED`` (optional: the misconception each should be named with),
+``CORRECT_VARIANTS`` (optional: right answers written unlike the reference)
+and ``DEMO_MISTAKES`` (optional: the wrong implementations the demo shows).
+Each mutant is graded as a student would submit it -- the release
 with every exercise solved by the reference except the mutant's, which holds
 the wrong function -- by one :class:`~autograder.grade.Grader`, as a batch
 grades a class.
@@ -114,6 +115,8 @@ def catalogue_problem(catalogue: types.ModuleType, exercises: tuple[str, ...] | 
         return "NAMED must be a dict: wrong implementation's name -> fragment of a misconception's description"
     if unknown := sorted(set(named) - functions):
         return f"NAMED lists {', '.join(unknown)}, which WRONG does not"
+    if unknown := sorted(set(getattr(catalogue, "DEMO_MISTAKES", ())) - functions):
+        return f"DEMO_MISTAKES lists {', '.join(unknown)}, which WRONG does not"
     if not all(isinstance(v, dict) and all(isinstance(s, str) for s in v.values()) for v in variants):
         return "CORRECT_VARIANTS must be a sequence of dicts: graded function name -> source"
     if exercises is not None:

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.demo import ENDLESS_SCHEDULE, HOSTILE_UPDATE_LR, typical_mistakes
+from autograder.demo import endless_cell, hostile_cell, typical_mistakes
 from autograder.grade import Grader
 from autograder.notebook.assignment import load_assignment
 from autograder.paths import RELEASE_NOTEBOOK
@@ -68,13 +68,14 @@ def generate(folder: Path, count: int, same_code: bool = False) -> list[Path]:
     """
     assignment = load_assignment()
     complete = complete_solutions(assignment)
+    hostile = {**complete, "update_lr": hostile_cell(assignment.exercise("update_lr"))}
     kinds = [("complete", complete), ("mistakes", typical_mistakes(assignment)), ("untouched", None),
-             ("broken", complete), ("hostile", {**complete, "update_lr": HOSTILE_UPDATE_LR})]
+             ("broken", complete), ("hostile", hostile)]
     own = (lambda answers: answers) if same_code else _own_code
     texts = {name: nbformat.writes(build_submission(own(answers))) if answers else RELEASE_NOTEBOOK.read_text()
              for name, answers in kinds}
-    endless = nbformat.writes(build_submission(own({**complete, "update_lr": HOSTILE_UPDATE_LR,
-                                                    "schedule_lr_decay": ENDLESS_SCHEDULE})))
+    endless = nbformat.writes(build_submission(own(
+        {**hostile, "schedule_lr_decay": endless_cell(assignment.exercise("schedule_lr_decay"))})))
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for number in range(count):
@@ -137,10 +138,11 @@ def _parent(pid: int) -> int | None:
 
 
 def _descends(pid: int, ancestor: int, parents: dict[int, int | None]) -> bool:
-    while pid is not None:
-        if pid == ancestor:
+    current: int | None = pid
+    while current is not None:
+        if current == ancestor:
             return True
-        pid = parents.get(pid)
+        current = parents.get(current)
     return False
 
 

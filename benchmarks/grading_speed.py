@@ -22,6 +22,7 @@ Usage: ``python benchmarks/grading_speed.py [--repeats 5] [--baseline-repeats 1]
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from autograder.demo import ENDLESS_SCHEDULE, HOSTILE_UPDATE_LR, typical_mistakes
+from autograder.demo import endless_cell, hostile_cell, typical_mistakes
 from autograder.notebook.assignment import load_assignment
 from autograder.paths import ASSIGNMENT, NOTEBOOK_NAME, RELEASE_DIR, REPO_ROOT, SOURCE_DIR, UTILS_DIR
 from autograder.samples import build_submission, complete_solutions, write_notebook
@@ -244,8 +245,9 @@ def write_submissions(folder: Path) -> dict[str, Path]:
         REFERENCE: build_submission(complete),
         "untouched-release": build_submission({}),
         "typical-mistakes": build_submission(typical_mistakes(assignment)),
-        "hostile-os-exit": build_submission({**complete, "update_lr": HOSTILE_UPDATE_LR}),
-        "endless-loop": build_submission({**complete, "schedule_lr_decay": ENDLESS_SCHEDULE}),
+        "hostile-os-exit": build_submission({**complete, "update_lr": hostile_cell(assignment.exercise("update_lr"))}),
+        "endless-loop": build_submission(
+            {**complete, "schedule_lr_decay": endless_cell(assignment.exercise("schedule_lr_decay"))}),
     }
     paths = {name: write_notebook(notebook, folder / name / NOTEBOOK_NAME) for name, notebook in notebooks.items()}
     truncated = folder / "truncated-file" / NOTEBOOK_NAME
@@ -513,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
         figures: list[GraderFigures] = []
         for name, path in submissions.items():
             figures.append(timed_step(f"grading {name} ({args.repeats} timed runs + 1 sampled)",
-                                      lambda name=name, path=path: bench_grader(name, path, args.repeats, scratch)))
+                                      functools.partial(bench_grader, name, path, args.repeats, scratch)))
         reference = figures[0]
         baselines: list[BaselineFigures] = []
         if not args.skip_baseline:

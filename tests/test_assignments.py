@@ -295,3 +295,20 @@ def test_malformed_catalogues_are_described(second, tmp_path, addition, problem)
 def test_the_fixture_catalogue_is_well_formed(second):
     catalogue = load_catalogue(FIXTURE / "hidden_tests" / NAME, second.names)
     assert catalogue_problem(catalogue, second.names) is None and len(mutants_of(catalogue)) == 5
+
+
+def test_demo_of_the_second_assignment(course, tmp_path):
+    """The demo's samples come from the assignment: its catalogue's mistakes, hostile and endless last exercises."""
+    run = cli("demo", "--course", course, "--output", tmp_path / "demo", "--timeout", "1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    scores = {path.stem: json.loads(path.read_text())["score"] for path in (tmp_path / "demo" / "results").iterdir()}
+    assert scores == pytest.approx({"complete": 100, "untouched-release": 0, "truncated-file": 0,
+                                    "typical-mistakes": 100 - 30 - 40 / 3,  # normalize_by_sum, softmax_no_shift
+                                    "hostile-and-endless": 30}, abs=1e-3)  # softmax hostile, moving_average endless
+    assert "Permission denied: '/tmp/results.json'" in run.stdout and "stopped after 1 s" in run.stdout
+    without = shutil.copytree(course, tmp_path / "no-catalogue")
+    (without / "hidden_tests" / NAME / "mutants.py").unlink()
+    run = cli("demo", "--course", without, "--output", tmp_path / "demo2", "--timeout", "1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert sorted(path.stem for path in (tmp_path / "demo2" / "results").iterdir()) == [
+        "complete", "hostile-and-endless", "truncated-file", "untouched-release"]

@@ -18,7 +18,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.demo import HOSTILE_UPDATE_LR, typical_mistakes
+from autograder.demo import hostile_cell, typical_mistakes
 from autograder.grade import Grader
 from autograder.notebook.assignment import load_assignment
 from autograder.samples import build_submission, complete_solutions
@@ -64,7 +64,7 @@ def submissions(tmp_path_factory) -> dict[str, Path]:
     assignment = load_assignment()
     complete = complete_solutions(assignment)
     answers = {"complete": complete, "mistakes": typical_mistakes(assignment),
-               "hostile": {**complete, "update_lr": HOSTILE_UPDATE_LR,
+               "hostile": {**complete, "update_lr": hostile_cell(assignment.exercise("update_lr")),
                            "random_mini_batches": HOSTILE_RANDOM_MINI_BATCHES}}
     folder = tmp_path_factory.mktemp("reuse")
     paths = {}

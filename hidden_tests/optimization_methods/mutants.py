@@ -4,7 +4,8 @@ Every wrong function has the graded function's signature and a docstring naming
 the mistake it makes.  ``WRONG`` groups them by exercise, in notebook order;
 ``NAMED`` gives, for those whose mistake is a known misconception of the hidden
 tests, a fragment of that misconception's description (the feedback must name
-it); ``CORRECT_VARIANTS`` are right answers written unlike the reference.
+it); ``CORRECT_VARIANTS`` are right answers written unlike the reference;
+``DEMO_MISTAKES`` the two mistakes of the demo's "typical mistakes" sample.
 ``python -m autograder mutants`` grades them all through the real grader; the
 kit's tests check the public and hidden tests against them.
 """
@@ -536,6 +537,9 @@ NAMED = {
     "schedule_integer_division": "divided with // (floor division)",
     "schedule_ceil": "rounded up (ceil)",
 }
+
+# The demo's "typical mistakes" sample: the last mini-batch dropped, Adam without bias correction.
+DEMO_MISTAKES = ("rmb_drops_last_batch", "adam_no_bias_correction")
 
 # Right answers written unlike the reference: each dict is one notebook (exercise -> graded cell's code).
 CORRECT_VARIANTS = (

@@ -276,12 +276,13 @@ def _progress(done: int, total: int, name: str) -> None:
 
 def _demo(args: argparse.Namespace) -> int:
     from autograder.demo import run_demo
+    from autograder.mutants import CatalogueError
     from autograder.release import ReleaseError
     from autograder.sandbox.runner import IsolationUnavailable
 
     try:
         run_demo(args.output, timeout=args.timeout, isolation=args.isolation, files=_assignment_files(args))
-    except (ReleaseError, IsolationUnavailable) as error:
+    except (ReleaseError, IsolationUnavailable, CatalogueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK

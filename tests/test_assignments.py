@@ -312,3 +312,6 @@ def test_demo_of_the_second_assignment(course, tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert sorted(path.stem for path in (tmp_path / "demo2" / "results").iterdir()) == [
         "complete", "hostile-and-endless", "truncated-file", "untouched-release"]
+    (without / "hidden_tests" / NAME / "mutants.py").write_text("WRONG = {'normalize': [print]}\n")
+    run = cli("demo", "--course", without, "--output", tmp_path / "demo3")
+    assert run.returncode == 1 and "every entry of WRONG must be a function defined in the catalogue" in run.stderr

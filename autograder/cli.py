@@ -257,7 +257,7 @@ def _mutants(args: argparse.Namespace) -> int:
 
     files = _assignment_files(args)
     try:
-        catalogue = load_catalogue(files.hidden_tests, load_assignment(files.master).names)
+        catalogue = load_catalogue(files.mutant_catalogue, load_assignment(files.master).names)
         results = run_mutants(files, catalogue, Limits(timeout=args.timeout, memory_mb=args.memory_mb),
                               _progress if sys.stderr.isatty() else None, isolation=args.isolation)
     except (CatalogueError, IsolationUnavailable) as error:

@@ -52,6 +52,11 @@ class AssignmentFiles:
         return self.course / "release" / self.name
 
     @property
+    def mutant_catalogue(self) -> Path:
+        """The instructor's catalogue of wrong implementations (``python -m autograder mutants``); not graded."""
+        return self.hidden_tests / "mutants.py"
+
+    @property
     def master(self) -> Path:
         """The master notebook: the only notebook of ``source/<name>/``."""
         notebooks = sorted(self.source_dir.glob("*.ipynb"))

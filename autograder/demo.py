@@ -56,7 +56,7 @@ def _def_line(exercise: Exercise) -> str:
 def typical_mistakes(assignment: Assignment, files: AssignmentFiles | None = None) -> dict[str, str]:
     """Complete, except for the catalogue's ``DEMO_MISTAKES`` (default: the first wrong implementation of its first
     two exercises).  Raises :class:`~autograder.course.CourseError` when the assignment has no mutant catalogue."""
-    catalogue = load_catalogue((files or default_files()).hidden_tests, assignment.names)
+    catalogue = load_catalogue((files or default_files()).mutant_catalogue, assignment.names)
     wrongs = {wrong.__name__: (exercise, wrong) for exercise, listed in catalogue.WRONG.items() for wrong in listed}
     chosen = getattr(catalogue, "DEMO_MISTAKES", None) or [listed[0].__name__ for listed in
                                                            list(catalogue.WRONG.values())[:2] if listed]

@@ -31,7 +31,6 @@ from autograder.reports.model import ExerciseResult, GradeReport
 from autograder.samples import build_submission, complete_solutions, write_notebook
 from autograder.sandbox.runner import Limits
 
-CATALOGUE_FILE = "mutants.py"
 MARKER = "# GRADED FUNCTION: {}\n\n"
 Progress = Callable[[int, int, str], None]
 
@@ -70,13 +69,13 @@ class MutantResult:
         return bool(self.mutant.expected and self.named and self.mutant.expected in self.named)
 
 
-def load_catalogue(tests_dir: Path | None = None, exercises: tuple[str, ...] | None = None) -> types.ModuleType:
-    """The catalogue module of a hidden-tests folder (default: the kit's own assignment's), checked against the
-    assignment's ``exercises`` when given.
+def load_catalogue(path: Path | None = None, exercises: tuple[str, ...] | None = None) -> types.ModuleType:
+    """The catalogue module at ``path`` (default: the kit's own assignment's), checked against the assignment's
+    ``exercises`` when given.
 
     Raises :class:`~autograder.course.CourseError` when there is none, :class:`CatalogueError` when it cannot be
     loaded or is not a catalogue."""
-    path = Path(tests_dir if tests_dir is not None else default_files().hidden_tests) / CATALOGUE_FILE
+    path = Path(path if path is not None else default_files().mutant_catalogue)
     if not path.is_file():
         raise CourseError(f"no mutant catalogue at {path} (WRONG, NAMED, CORRECT_VARIANTS: "
                           "see docs/instructor-guide.md)")

@@ -289,11 +289,11 @@ def test_malformed_catalogues_are_described(second, tmp_path, addition, problem)
     folder.mkdir()
     (folder / "mutants.py").write_text((FIXTURE / "hidden_tests" / NAME / "mutants.py").read_text() + addition)
     with pytest.raises(CatalogueError, match=re.escape(problem)):
-        load_catalogue(folder, second.names)
+        load_catalogue(folder / "mutants.py", second.names)
 
 
 def test_the_fixture_catalogue_is_well_formed(second):
-    catalogue = load_catalogue(FIXTURE / "hidden_tests" / NAME, second.names)
+    catalogue = load_catalogue(resolve(NAME, FIXTURE).mutant_catalogue, second.names)
     assert catalogue_problem(catalogue, second.names) is None and len(mutants_of(catalogue)) == 5
 
 

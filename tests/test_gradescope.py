@@ -57,6 +57,7 @@ def test_package_holds_scripts_wheel_pins_and_grading_data(package, assignment):
     assert f"course/source/{files.name}/{files.master.name}" in names
     assert {f"course/hidden_tests/{files.name}/test_{name}.py" for name in assignment.names} <= names
     assert not [name for name in names if "/images/" in name or name.startswith(("release/", "tests/"))]
+    assert files.mutant_catalogue.is_file() and not [name for name in names if name.endswith("/mutants.py")]
 
 
 def test_setup_makes_grading_data_root_only(root):

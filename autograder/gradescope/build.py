@@ -52,8 +52,9 @@ def build_package(files: AssignmentFiles, out: Path, settings: Path | None = Non
         entries[SETTINGS_NAME] = Path(settings).read_bytes()
     for folder in (files.source_dir, files.utils_dir, files.hidden_tests):
         for path in _files(folder):
-            if folder != files.source_dir or path == files.master:  # images are not needed to grade
-                entries[f"{COURSE_DIR}/{path.relative_to(files.course).as_posix()}"] = path.read_bytes()
+            if path == files.mutant_catalogue or (folder == files.source_dir and path != files.master):
+                continue  # not needed to grade: the mutant catalogue, the master's images
+            entries[f"{COURSE_DIR}/{path.relative_to(files.course).as_posix()}"] = path.read_bytes()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")

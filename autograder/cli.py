@@ -81,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_assignment(gradescope)
     gradescope.set_defaults(command=_gradescope)
 
-    demo = _command(commands, "demo", "regenerate the release and grade sample submissions end to end")
+    demo = _command(commands, "demo", "generate the release into the output folder and grade sample submissions "
+                                      "built from it, end to end")
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for samples and results")
     _add_limits(demo, timeout=2.0)
     _add_isolation(demo)

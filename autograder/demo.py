@@ -1,4 +1,4 @@
-"""The kit end to end: regenerate the release with nbgrader, then grade sample submissions.
+"""The kit end to end: generate the release with nbgrader, then grade sample submissions built from it.
 
 The samples show what the grader does with what students really hand in, for
 any assignment: a complete solution, the untouched release, typical mistakes
@@ -17,7 +17,7 @@ from autograder.course import AssignmentFiles, CourseError, default_files
 from autograder.grade import grade_submission
 from autograder.mutants import load_catalogue, wrong_cell
 from autograder.notebook.assignment import Assignment, Exercise, load_assignment
-from autograder.release import generate_release
+from autograder.release import diff_release, generate_release
 from autograder.reports.console import feedback_text, summary_table
 from autograder.reports.gradescope import results_json, write_json_atomically
 from autograder.samples import build_submission, complete_solutions, write_notebook
@@ -67,9 +67,11 @@ def typical_mistakes(assignment: Assignment, files: AssignmentFiles | None = Non
     return answers
 
 
-def write_samples(folder: Path, assignment: Assignment, files: AssignmentFiles | None = None) -> dict[str, Path]:
-    """Write the demo's sample submissions into ``folder``: the hostile and the endless exercise are the last two."""
-    release = (files or default_files()).release_notebook
+def write_samples(folder: Path, assignment: Assignment, files: AssignmentFiles | None = None,
+                  release: Path | None = None) -> dict[str, Path]:
+    """Write the demo's sample submissions into ``folder``, built from the ``release`` notebook (default: the
+    assignment's); the hostile and the endless exercise are its last two."""
+    release = release or (files or default_files()).release_notebook
     complete = complete_solutions(assignment)
     hostile_and_endless = {**complete, assignment.exercises[-1].name: endless_cell(assignment.exercises[-1])}
     if len(assignment.exercises) > 1:
@@ -86,16 +88,20 @@ def write_samples(folder: Path, assignment: Assignment, files: AssignmentFiles |
 
 
 def run_demo(folder: Path, timeout: float, isolation: bool = True, files: AssignmentFiles | None = None) -> None:
-    """Regenerate the release, grade every sample, print their tables and write their results.json."""
+    """Generate the release into ``folder`` (the course's own is left as it is, compared), grade every sample, print
+    their tables and write their results.json."""
     from autograder.sandbox.runner import Limits
 
     files = files or default_files()
     started = time.perf_counter()
-    print(f"1. Regenerating the student release of {files.name} with nbgrader ...", flush=True)
-    release = generate_release(files.source_dir, files.utils_dir, files.release_dir)
-    print(f"   release written to {release} ({time.perf_counter() - started:.1f} s)\n")
+    print(f"1. Generating the student release of {files.name} with nbgrader ...", flush=True)
+    release = generate_release(files.source_dir, files.utils_dir, folder / "release" / files.name)
+    differences = diff_release(release, files.release_dir)
+    print(f"   release written to {release} ({time.perf_counter() - started:.1f} s); the course's own "
+          + (f"{files.release_dir} is the same" if not differences else
+             f"{files.release_dir} differs ({differences[0]}): `python -m autograder release` updates it") + "\n")
     assignment = load_assignment(files.master)
-    samples = write_samples(folder / "submissions", assignment, files)
+    samples = write_samples(folder / "submissions", assignment, files, release / files.master.name)
     print(f"2. Grading {len(samples)} sample submissions (written to {folder / 'submissions'})\n")
     rows = []
     for name, path in samples.items():

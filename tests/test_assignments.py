@@ -298,9 +298,14 @@ def test_the_fixture_catalogue_is_well_formed(second):
 
 
 def test_demo_of_the_second_assignment(course, tmp_path):
-    """The demo's samples come from the assignment: its catalogue's mistakes, hostile and endless last exercises."""
+    """The demo's samples come from the assignment: its catalogue's mistakes, hostile and endless last exercises;
+    its release is generated into the demo's folder, the course's own is compared, never changed."""
+    committed = {path: path.read_bytes() for path in (course / "release").rglob("*") if path.is_file()}
     run = cli("demo", "--course", course, "--output", tmp_path / "demo", "--timeout", "1")
     assert run.returncode == 0, run.stdout + run.stderr
+    assert (tmp_path / "demo" / "release" / NAME / "Vector_basics.ipynb").is_file()
+    assert f"the course's own {course / 'release' / NAME} is the same" in run.stdout
+    assert {path: path.read_bytes() for path in (course / "release").rglob("*") if path.is_file()} == committed
     scores = {path.stem: json.loads(path.read_text())["score"] for path in (tmp_path / "demo" / "results").iterdir()}
     assert scores == pytest.approx({"complete": 100, "untouched-release": 0, "truncated-file": 0,
                                     "typical-mistakes": 100 - 30 - 40 / 3,  # normalize_by_sum, softmax_no_shift
@@ -308,8 +313,12 @@ def test_demo_of_the_second_assignment(course, tmp_path):
     assert "Permission denied: '/tmp/results.json'" in run.stdout and "stopped after 1 s" in run.stdout
     without = shutil.copytree(course, tmp_path / "no-catalogue")
     (without / "hidden_tests" / NAME / "mutants.py").unlink()
+    (without / "release" / NAME / "vb_utils.py").unlink()  # an out-of-date release: told, left as it is
     run = cli("demo", "--course", without, "--output", tmp_path / "demo2", "--timeout", "1")
     assert run.returncode == 0, run.stdout + run.stderr
+    assert "differs (vb_utils.py: missing from" in run.stdout
+    assert "`python -m autograder release` updates it" in run.stdout
+    assert not (without / "release" / NAME / "vb_utils.py").exists()
     assert sorted(path.stem for path in (tmp_path / "demo2" / "results").iterdir()) == [
         "complete", "hostile-and-endless", "truncated-file", "untouched-release"]
     (without / "hidden_tests" / NAME / "mutants.py").write_text("WRONG = {'normalize': [print]}\n")

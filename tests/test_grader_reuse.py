@@ -88,6 +88,22 @@ def test_a_submission_graded_again_after_others_gets_the_same_report(submissions
     assert all(case.passed for case in by_name["update_parameters_with_gd"].cases)
 
 
+def test_the_plugins_direct_arguments_are_used_and_match_pytests_own(submissions, monkeypatch):
+    """Every hidden test gets its case and the plugin's fixtures directly; without that path (a pytest lacking
+    its private direct-parametrisation fixture) pytest's own fixture requests give the same reports."""
+    import autograder.checks.plugin as plugin
+
+    with Grader() as grader:
+        fast = [_without_timings(grader.grade(submissions[name])) for name in ("complete", "mistakes")]
+        arguments = grader._hidden_tests()[1]._arguments
+    assert arguments and all({"case", "student", "reference"} <= set(given) for given in arguments.values())
+    monkeypatch.setattr(plugin, "DIRECT_PARAMETER", None)
+    with Grader() as grader:
+        slow = [_without_timings(grader.grade(submissions[name])) for name in ("complete", "mistakes")]
+        assert not any("case" in given for given in grader._hidden_tests()[1]._arguments.values())
+    assert slow == fast
+
+
 def test_a_child_cannot_change_the_inputs_the_worker_keeps(tmp_path):
     inputs = (np.arange(1.0, 1001.0),)  # no zero bytes at the start: a write would show
     call = Call("x", inputs)  # the same argument objects every time: sent to the worker once, then kept there

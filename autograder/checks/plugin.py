@@ -16,9 +16,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+import _pytest.python
 import numpy as np
 import pytest
-from _pytest.python import get_direct_param_fixture_func
 
 from autograder.checks.case import Case
 from autograder.checks.expect import CheckFailure
@@ -26,6 +26,9 @@ from autograder.notebook.assignment import Assignment
 from autograder.reports.model import CaseResult
 from autograder.reports.sanitize import CASE_CHARS, capped, clean
 from autograder.sandbox.runner import ExerciseRun, StudentError
+
+# pytest's own fixture for direct parametrisation (private: a pytest without it hands tests their case itself)
+DIRECT_PARAMETER = getattr(_pytest.python, "get_direct_param_fixture_func", None)
 
 RunCases = Callable[[dict[str, list[Case]]], dict[str, ExerciseRun]]
 NOT_IMPLEMENTED = 'not implemented yet: replace the "raise NotImplementedError" line(s) with your code'
@@ -118,9 +121,10 @@ class GradingPlugin:
         conftest or test module redefines)."""
         values = {"student": self.result_of, "student_inputs": self.inputs_of, "reference": self.references.result}
         arguments: dict[str, Any] = {}
-        for name, definitions in item._fixtureinfo.name2fixturedefs.items():  # type: ignore[attr-defined]
+        info = getattr(item, "_fixtureinfo", None)  # pytest's (private): without it, pytest's own requests serve
+        for name, definitions in (info.name2fixturedefs.items() if info is not None else ()):
             function = definitions[-1].func
-            if name == "case" and function is get_direct_param_fixture_func:
+            if name == "case" and DIRECT_PARAMETER is not None and function is DIRECT_PARAMETER:
                 arguments[name] = case
             elif name in values and getattr(function, "__self__", None) is self:
                 arguments[name] = values[name]
